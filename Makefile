@@ -1,0 +1,52 @@
+# The two commands a newcomer needs:
+#   make run    set-up, then every notebook on the default profile (cpu), writing figures/
+#   make test   set-up, then typecheck, unit tests and every notebook on the smoke profile
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+
+# Debian's Python owns Jupyter here (the python3 first on PATH may be another one).
+PY := /usr/bin/python3
+PROFILE ?= $(or $(MIA_PROFILE),cpu)
+# The tslab kernelspec lives in the project (.jupyter/, written by setup), not in ~/.
+export JUPYTER_PATH := $(CURDIR)/.jupyter$(if $(JUPYTER_PATH),:$(JUPYTER_PATH))
+
+.PHONY: all setup build typecheck unit notebooks notebooks-smoke test run bench notebook lab clean
+
+all: run
+
+## setup: npm ci, Debian's Jupyter (apt-get when root), tslab kernelspec, compile src/ -> dist/
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+
+typecheck: setup
+	node_modules/.bin/tsc -p tsconfig.json --noEmit
+
+unit: setup
+	node --test dist/test/
+
+## notebooks on a profile: make notebooks PROFILE=smoke
+notebooks: setup
+	$(PY) scripts/run_notebooks.py --profile $(PROFILE)
+
+notebooks-smoke: setup
+	$(PY) scripts/run_notebooks.py --profile smoke
+
+test: setup
+	$(MAKE) --no-print-directory typecheck unit notebooks-smoke
+
+run: setup
+	$(PY) scripts/run_notebooks.py --profile $(PROFILE)
+
+bench: setup
+	@echo "No benchmarks yet: 'make bench' gets the wasm-vs-PyTorch training and attack benchmarks with the fast wasm kernels (issue #4)."
+
+## open the notebooks in a Jupyter UI, where one is installed
+notebook lab: setup
+	@if command -v jupyter-lab >/dev/null; then cd notebooks && exec jupyter-lab; \
+	elif command -v jupyter-notebook >/dev/null; then cd notebooks && exec jupyter-notebook; \
+	else echo "No Jupyter UI installed. On Debian: sudo apt-get install jupyter-notebook (then 'make notebook'); or pip install jupyterlab." >&2; exit 1; fi
+
+clean:
+	rm -rf dist build .jupyter

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Idempotent set-up behind `make setup`: Node packages, Debian's Jupyter, a project-local
+# tslab kernelspec, and the compiled src/ that notebooks import. Safe to run again and again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+say() { printf '[setup] %s\n' "$*"; }
+die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# --- Node ------------------------------------------------------------------------------------
+command -v node >/dev/null || die "Node.js is not installed. Install Node.js 20.9 or newer (e.g. 'apt-get install nodejs npm' or https://nodejs.org)."
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=9)?0:1)' \
+  || die "Node.js $(node --version) is too old: this project needs 20.9 or newer (sharp and tfjs require it)."
+
+# npm ci when node_modules is missing or older than the lock file. The optional tfjs-node(-gpu)
+# packages download libtensorflow in their install script; where that fails (no network, no
+# CUDA) npm drops them and carries on, and src/backend falls back to wasm.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing Node packages (npm ci)"
+  npm ci --no-fund --no-audit
+else
+  say "Node packages up to date"
+fi
+
+# --- Debian's Jupyter (nbclient/nbconvert drive the tslab kernel) -----------------------------
+PY=/usr/bin/python3
+jupyter_ok() { [ -x "$PY" ] && "$PY" -c 'import nbclient, nbconvert, ipykernel, jupyter_client' >/dev/null 2>&1; }
+if ! jupyter_ok; then
+  pkgs="jupyter-nbconvert python3-nbclient python3-ipykernel"
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing Debian's Jupyter: $pkgs"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
+    jupyter_ok || die "apt-get installed $pkgs but '$PY -c \"import nbclient, nbconvert\"' still fails."
+  else
+    die "Debian's Jupyter is missing. Install it with:
+    sudo apt-get install --no-install-recommends $pkgs
+(the runner uses $PY, Debian's Python, not the first python3 on PATH)."
+  fi
+else
+  say "Jupyter found ($PY: nbclient $("$PY" -c 'import nbclient; print(nbclient.__version__)'))"
+fi
+
+# --- tslab kernelspec, project-local ---------------------------------------------------------
+# Lives in .jupyter/ (gitignored), found through JUPYTER_PATH, so the user's own Jupyter
+# configuration is never touched and the kernel always runs this checkout's tslab.
+[ -x node_modules/.bin/tslab ] || die "node_modules/.bin/tslab is missing: run 'npm ci'."
+kdir=.jupyter/kernels/tslab
+mkdir -p "$kdir"
+cat >"$kdir/kernel.json" <<JSON
+{
+  "argv": ["$root/node_modules/.bin/tslab", "kernel", "--config-path", "{connection_file}"],
+  "display_name": "TypeScript (tslab, mia)",
+  "language": "typescript"
+}
+JSON
+say "tslab kernel registered in $root/$kdir (use JUPYTER_PATH=$root/.jupyter)"
+
+# --- compile src/ (notebooks import dist/, see README) ---------------------------------------
+# From clean, so no compiled test or module outlives its deleted source.
+say "compiling TypeScript (tsc)"
+rm -rf dist
+node_modules/.bin/tsc -p tsconfig.json
+say "done"

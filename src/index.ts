@@ -1,0 +1,9 @@
+/**
+ * mia: the shared module behind every notebook. One folder per concern; see README.md.
+ * Notebooks import the compiled form: `import * as mia from "../dist/src";`.
+ */
+export * as config from "./config";
+export * as backend from "./backend";
+export * as plots from "./plots";
+export { init, banner, tf, type Session } from "./backend";
+export { resolveProfile, PROFILES, type Profile, type ProfileName } from "./config";

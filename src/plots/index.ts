@@ -1,0 +1,3 @@
+export * from "./display";
+export * from "./plotly";
+export * from "./table";

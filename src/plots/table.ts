@@ -1,0 +1,31 @@
+/**
+ * danfojs DataFrames as inline HTML tables (and plain text outside notebooks).
+ */
+import type { DataFrame } from "danfojs";
+import { display } from "./display";
+
+const escapeHtml = (s: string): string =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+function formatCell(v: unknown, digits: number): string {
+  if (typeof v === "number") return Number.isInteger(v) ? String(v) : v.toFixed(digits);
+  if (v === null || v === undefined) return "";
+  return String(v);
+}
+
+/** An HTML table of the frame: header row of column names, one row per index label. */
+export function tableHtml(df: DataFrame, options: { digits?: number; caption?: string } = {}): string {
+  const digits = options.digits ?? 4;
+  const cols = df.columns.map((c) => `<th>${escapeHtml(String(c))}</th>`).join("");
+  const index = df.index;
+  const rows = (df.values as unknown[][])
+    .map((row, i) => `<tr><th>${escapeHtml(String(index[i]))}</th>${row.map((v) => `<td>${escapeHtml(formatCell(v, digits))}</td>`).join("")}</tr>`)
+    .join("\n");
+  const caption = options.caption ? `<caption>${escapeHtml(options.caption)}</caption>` : "";
+  return `<table class="dataframe mia-table">${caption}<thead><tr><th></th>${cols}</tr></thead><tbody>\n${rows}\n</tbody></table>`;
+}
+
+/** Shows a DataFrame inline as an HTML table. */
+export function showTable(df: DataFrame, options: { digits?: number; caption?: string } = {}): void {
+  display({ "text/html": tableHtml(df, options), "text/plain": df.toString() });
+}

@@ -1,0 +1,53 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { PROFILES, PROFILE_NAMES, resolveProfile } from "../src/config";
+
+test("resolveProfile: argument, then MIA_PROFILE, then the cpu default", () => {
+  assert.equal(resolveProfile(undefined, {}).name, "cpu");
+  assert.equal(resolveProfile(undefined, { MIA_PROFILE: "smoke" }).name, "smoke");
+  assert.equal(resolveProfile(undefined, { MIA_PROFILE: " Paper " }).name, "paper");
+  assert.equal(resolveProfile("smoke", { MIA_PROFILE: "paper" }).name, "smoke");
+  assert.equal(resolveProfile(undefined, { MIA_PROFILE: "" }).name, "cpu");
+});
+
+test("resolveProfile: an unknown name is an error that lists the choices", () => {
+  assert.throws(() => resolveProfile(undefined, { MIA_PROFILE: "gpu" }), (e: Error) => {
+    assert.match(e.message, /Unknown profile 'gpu' \(from MIA_PROFILE\)/);
+    for (const n of PROFILE_NAMES) assert.ok(e.message.includes(n), `message names ${n}`);
+    return true;
+  });
+  assert.throws(() => resolveProfile("tiny", {}), /Unknown profile 'tiny'\. Choose one of: smoke, cpu, paper/);
+});
+
+test("paper profile carries the authors' settings (PAPER.md)", () => {
+  const p = PROFILES.paper;
+  assert.equal(p.imageSize, 224);
+  assert.equal(p.model, "resnet50");
+  assert.equal(p.batchSize, 32);
+  assert.equal(p.attackSteps, 20);
+  assert.deepEqual(p.epsGrid.fgsm, [0.1, 0.3, 0.5, 0.7, 0.9, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  // Exact decimals: no 0.30000000000000004 from float stepping.
+  assert.deepEqual(p.epsGrid.bim, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]);
+  assert.deepEqual(p.epsGrid.pgd, p.epsGrid.bim);
+  assert.deepEqual(p.epsGrid.cw, [0.1, 0.3, 0.5, 0.7, 0.9, 1]);
+});
+
+test("every profile is well formed and profiles grow smoke < cpu <= paper", () => {
+  for (const name of PROFILE_NAMES) {
+    const p = PROFILES[name];
+    assert.equal(p.name, name);
+    assert.ok(Number.isInteger(p.imageSize) && p.imageSize >= 28, `${name}.imageSize`);
+    assert.ok(p.epochs >= 1 && p.batchSize >= 1 && p.attackSteps >= 1 && p.attackImages >= 1, `${name} counts`);
+    assert.ok(p.cellTimeoutSec > 0);
+    for (const [attack, grid] of Object.entries(p.epsGrid)) {
+      assert.ok(grid.length > 0, `${name}.${attack} grid is empty`);
+      for (const e of grid) assert.ok(e > 0 && e <= 255, `${name}.${attack} eps ${e} outside (0, 255]`);
+      assert.deepEqual([...grid].sort((a, b) => a - b), [...grid], `${name}.${attack} grid is sorted`);
+    }
+    assert.ok(Object.isFrozen(p), `${name} is frozen`);
+  }
+  const { smoke, cpu, paper } = PROFILES;
+  assert.ok(smoke.imageSize < cpu.imageSize && cpu.imageSize <= paper.imageSize);
+  assert.ok(smoke.attackImages < cpu.attackImages && cpu.attackImages <= paper.attackImages);
+  assert.ok(smoke.cellTimeoutSec < cpu.cellTimeoutSec);
+});

@@ -1,0 +1,48 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { DataFrame } from "danfojs";
+import { display, encodeBundle, figureHtml, inNotebook, tableHtml } from "../src/plots";
+
+test("encodeBundle: bytes become base64, JSON mime types stay objects, other objects are refused", () => {
+  const out = encodeBundle({
+    "image/png": new Uint8Array([137, 80, 78, 71]),
+    "application/vnd.plotly.v1+json": { data: [] },
+    "text/plain": "hi",
+  });
+  assert.equal(out["image/png"], "iVBORw==");
+  assert.deepEqual(out["application/vnd.plotly.v1+json"], { data: [] });
+  assert.equal(out["text/plain"], "hi");
+  assert.throws(() => encodeBundle({ "text/html": { not: "a string" } }), /must be a string or bytes/);
+});
+
+test("outside a notebook, display prints the text/plain part", (t) => {
+  assert.equal(inNotebook(), false);
+  const lines: string[] = [];
+  t.mock.method(console, "log", (s: string) => lines.push(s));
+  display({ "text/html": "<b>x</b>", "text/plain": "plain x" });
+  display({ "image/png": new Uint8Array([1]) });
+  assert.deepEqual(lines, ["plain x", "[image/png output: shown in notebooks only]"]);
+});
+
+test("figureHtml: embeds plotly.js only when asked, and cannot be broken out of by a title", () => {
+  const fig = { data: [{ type: "scatter" as const, x: [1, 2], y: [3, 4] }], layout: { title: { text: "</script><b>oops" } } };
+  const bare = figureHtml(fig, { id: "p1" });
+  assert.ok(!bare.includes("plotly.js v"), "no library without includeLibrary");
+  assert.match(bare, /<div id="p1" class="mia-plotly"/);
+  assert.equal((bare.match(/<\/script>/g) ?? []).length, 1, "the title's </script> is escaped");
+  assert.ok(bare.includes("<\\/script><b>oops"));
+  const withLib = figureHtml(fig, { id: "p2", includeLibrary: true });
+  assert.match(withLib, /plotly\.js v\d+\.\d+\.\d+/);
+  assert.ok(withLib.length > 1_000_000, "the whole plotly.js bundle is inlined (no CDN)");
+  assert.ok(withLib.indexOf("plotly.js v") < withLib.indexOf('<div id="p2"'), "library before the plot");
+});
+
+test("tableHtml: one header cell per column, one row per index label, values escaped and rounded", () => {
+  const df = new DataFrame({ name: ["<a>", "b&c"], auc: [0.98765, 1] }, { index: ["x", "y"] });
+  const html = tableHtml(df, { digits: 2, caption: "AUC" });
+  assert.match(html, /^<table class="dataframe mia-table"><caption>AUC<\/caption>/);
+  assert.ok(html.includes("<thead><tr><th></th><th>name</th><th>auc</th></tr></thead>"));
+  assert.ok(html.includes("<tr><th>x</th><td>&lt;a&gt;</td><td>0.99</td></tr>"));
+  assert.ok(html.includes("<tr><th>y</th><td>b&amp;c</td><td>1</td></tr>"));
+  assert.equal((html.match(/<tr>/g) ?? []).length, 3);
+});

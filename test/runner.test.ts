@@ -1,0 +1,102 @@
+/**
+ * The notebook runner, for real: Debian's nbclient driving the project's tslab kernel.
+ * Needs `make setup` (Jupyter + kernelspec + dist/).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const RUNNER = path.join(ROOT, "scripts", "run_notebooks.py");
+
+interface Cell {
+  cell_type: string;
+  source: string | string[];
+  execution_count?: number | null;
+  outputs?: Array<{ output_type: string; name?: string; text?: string | string[]; data?: Record<string, unknown>; ename?: string; evalue?: string }>;
+}
+const text = (s: string | string[] | undefined): string => (Array.isArray(s) ? s.join("") : (s ?? ""));
+
+function notebook(cells: string[]): string {
+  return JSON.stringify({
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" } },
+    cells: cells.map((source, i) => ({ id: `c${i}`, cell_type: "code", metadata: {}, execution_count: null, outputs: [], source })),
+  });
+}
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const res = spawnSync("/usr/bin/python3", [RUNNER, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env }, timeout: 240_000 });
+  return { code: res.status, out: res.stdout + res.stderr };
+}
+
+test("runner stops at the first failing cell, names notebook and cell, keeps the partial output", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mia-runner-"));
+  const nbPath = path.join(dir, "bad.ipynb");
+  fs.writeFileSync(nbPath, notebook(['console.log("first ran");', 'throw new Error("boom in cell two");', 'console.log("never");']));
+  const out = path.join(dir, "out");
+  const r = run(["--profile", "smoke", "--out", out, "--no-html", nbPath]);
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.out, /FAILED bad\.ipynb at cell 2 \(code cell 2\): throw new Error\("boom in cell two"\);/);
+  assert.match(r.out, /boom in cell two/);
+  const executed = JSON.parse(fs.readFileSync(path.join(out, "bad.ipynb"), "utf8")) as { cells: Cell[] };
+  assert.equal(text(executed.cells[0].outputs?.[0]?.text), "first ran\n");
+  // tslab records a thrown error as the cell's stderr.
+  assert.match(executed.cells[1].outputs?.map((o) => text(o.text)).join("") ?? "", /Error: boom in cell two/);
+  assert.doesNotMatch(r.out, /<Error>:/, "the runner prints the cell's own error, not nbclient's empty one");
+  assert.equal(executed.cells[2].execution_count ?? null, null, "cells after the failure do not run");
+  // The source notebook is left untouched (output-free).
+  assert.equal(JSON.parse(fs.readFileSync(nbPath, "utf8")).cells[0].outputs.length, 0);
+});
+
+test("runner rejects an unknown profile and a missing notebook with clear messages", () => {
+  const bad = run(["--profile", "huge"]);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.out, /Unknown profile 'huge'\. Choose one of: smoke, cpu, paper/);
+  const missing = run(["--profile", "smoke", "notebooks/99-nope.ipynb"]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.out, /no such notebook: .*99-nope\.ipynb/);
+});
+
+test("00-environment runs through Jupyter + tslab: banner, gradient, plotly, danfojs table, verdict", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mia-nb00-"));
+  const r = run(["--profile", "smoke", "--out", dir, path.join(ROOT, "notebooks", "00-environment.ipynb")], { MIA_BACKEND: "" });
+  assert.equal(r.code, 0, r.out);
+  const nb = JSON.parse(fs.readFileSync(path.join(dir, "00-environment.ipynb"), "utf8")) as { cells: Cell[] };
+  const code = nb.cells.filter((c) => c.cell_type === "code");
+  const outputs = code.flatMap((c) => c.outputs ?? []);
+  assert.ok(!outputs.some((o) => o.output_type === "error" || o.name === "stderr"), "no errors or stderr");
+  const streams = outputs.filter((o) => o.output_type === "stream").map((o) => text(o.text)).join("");
+  // Banner first, one line; on this machine (no libtensorflow) it must report wasm.
+  const first = text(code[0].outputs?.[0]?.text);
+  assert.match(first, /^mia \| backend \S+ .*\| tfjs 4\.22\.0 \| threads \d+ \| profile smoke \| node [\d.]+/);
+  assert.equal(first.trim().split("\n").length, 1);
+  const native = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"].some((p) => fs.existsSync(path.join(ROOT, "node_modules", p)));
+  if (!native) assert.match(first, /^mia \| backend wasm \(simd\)/);
+  // Autodiff gradient matched the closed form.
+  const diff = /max \|difference\| {2}= ([\d.e+-]+)/.exec(streams);
+  assert.ok(diff && Number(diff[1]) < 1e-5, `gradient check line: ${diff?.[0]}`);
+  // One interactive plotly figure with both traces, sent as HTML and as plotly JSON.
+  const figs = outputs.filter((o) => o.data?.["application/vnd.plotly.v1+json"]);
+  assert.equal(figs.length, 1);
+  const spec = figs[0].data!["application/vnd.plotly.v1+json"] as { data: Array<{ y: number[] }> };
+  assert.equal(spec.data.length, 2);
+  const [fgsm, rnd] = spec.data.map((t) => t.y);
+  assert.equal(fgsm.length, 21);
+  assert.ok(fgsm.every((v, i) => i === 0 || v > fgsm[i - 1]), "loss rises monotonically along the gradient sign");
+  assert.ok(fgsm[20] > rnd[20], "gradient-sign direction beats a random sign direction");
+  assert.match(String(figs[0].data!["text/html"]), /plotly\.js v\d/);
+  // danfojs tables as HTML: the profiles (3 rows) and the paper-vs-run comparison.
+  const tables = outputs.map((o) => String(o.data?.["text/html"] ?? "")).filter((h) => h.includes("mia-table"));
+  assert.equal(tables.length, 2);
+  assert.equal((tables[0].match(/<tr><th>(smoke|cpu|paper)<\/th>/g) ?? []).length, 3);
+  assert.ok(tables[1].includes("Paper setting vs this run"));
+  assert.match(streams, /The environment works: tfjs autodiff on \S+ matches the closed form/);
+  // HTML export written beside the executed copy.
+  const html = fs.readFileSync(path.join(dir, "00-environment.html"), "utf8");
+  assert.ok(html.includes("mia-plotly") && html.includes("mia-table"));
+});
