@@ -25,9 +25,11 @@ function findPackages(name: string, dir = path.join(ROOT, "node_modules"), found
 test("exactly one @tensorflow/tfjs-core is installed (danfojs shares it through the npm override)", () => {
   const copies = findPackages("@tensorflow/tfjs-core");
   assert.deepEqual(copies.map((p) => path.relative(ROOT, p)), ["node_modules/@tensorflow/tfjs-core"]);
-  // danfojs hands out the same tfjs object, so its tensors live on our backend.
-  const dfd = require("danfojs") as { tensorflow: unknown };
-  assert.equal(dfd.tensorflow, tf);
+  // danfojs resolves the same tfjs module, so its tensors live on our backend. (Our `tf` is a
+  // TypeScript import wrapper, so compare what both expose rather than the objects.)
+  const dfd = require("danfojs") as { tensorflow: typeof tf };
+  assert.equal(dfd.tensorflow.tensor, tf.tensor);
+  assert.equal(dfd.tensorflow.Tensor, tf.Tensor);
 });
 
 test("the danfojs type shim resolves for node10 resolution (what tslab uses)", () => {
