@@ -1,0 +1,63 @@
+/**
+ * On-disk cache of decoded pixels, so a second run does not decode again. One entry per
+ * (dataset, size, channels, split, exact list of images): `<root>/<dataset>/<S>x<S>x<C>/
+ * <split>-<hash>.u8` with a JSON sidecar. Written to a temporary name and renamed, so an
+ * interrupted run never leaves a half-written entry; a damaged entry is ignored and rebuilt.
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/** Bump when decoding changes (resize kernel, colour handling) to invalidate old entries. */
+export const CACHE_FORMAT = 1;
+
+export interface CacheMeta {
+  readonly format: number;
+  readonly dataset: string;
+  readonly split: string;
+  readonly size: number;
+  readonly channels: number;
+  readonly n: number;
+  readonly ids: readonly string[];
+  readonly ok: readonly boolean[];
+  readonly errors: ReadonlyArray<{ index: number; reason: string }>;
+  readonly source: string;
+}
+
+export interface CacheEntry {
+  readonly meta: CacheMeta;
+  readonly pixels: Uint8Array;
+}
+
+export function cachePaths(root: string, key: { dataset: string; split: string; size: number; channels: number; source: string; ids: readonly string[] }) {
+  const h = createHash("sha256");
+  h.update(`${CACHE_FORMAT}\n${key.source}\n${key.size}\n${key.channels}\n`);
+  for (const id of key.ids) h.update(id + "\n");
+  const dir = path.join(root, key.dataset.replace(/[^\w.-]+/g, "_"), `${key.size}x${key.size}x${key.channels}`);
+  const base = path.join(dir, `${key.split}-${h.digest("hex").slice(0, 16)}`);
+  return { dir, data: `${base}.u8`, meta: `${base}.json` };
+}
+
+export function readCache(p: { data: string; meta: string }, expectIds: readonly string[]): CacheEntry | undefined {
+  try {
+    if (!fs.existsSync(p.meta) || !fs.existsSync(p.data)) return undefined;
+    const meta = JSON.parse(fs.readFileSync(p.meta, "utf8")) as CacheMeta;
+    const bytes = meta.n * meta.size * meta.size * meta.channels;
+    if (meta.format !== CACHE_FORMAT || meta.n !== expectIds.length || fs.statSync(p.data).size !== bytes) return undefined;
+    if (meta.ids.some((id, i) => id !== expectIds[i])) return undefined;
+    const buf = fs.readFileSync(p.data);
+    return { meta, pixels: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) };
+  } catch {
+    return undefined; // unreadable or damaged: decode again
+  }
+}
+
+export function writeCache(p: { dir: string; data: string; meta: string }, entry: CacheEntry): void {
+  fs.mkdirSync(p.dir, { recursive: true });
+  const tmp = `.tmp-${process.pid}-${Date.now()}`;
+  fs.writeFileSync(p.data + tmp, entry.pixels);
+  fs.writeFileSync(p.meta + tmp, JSON.stringify(entry.meta));
+  // Data first, then the sidecar: a reader only trusts an entry whose sidecar exists.
+  fs.renameSync(p.data + tmp, p.data);
+  fs.renameSync(p.meta + tmp, p.meta);
+}

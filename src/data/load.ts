@@ -1,0 +1,290 @@
+/**
+ * loadTask: from a task name to decoded, split, labelled pixels.
+ *   scan -> label -> merge duplicate groups -> split -> per-class subset -> decode (cached).
+ * Pixels are uint8 NHWC; toTensors() gives floats in [0, 1], so eps = k/255 is exactly k grey levels.
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { tf } from "../backend/tf";
+import { resolveProfile, type Profile, type ProfileName } from "../config";
+import { CACHE_FORMAT, cachePaths, readCache, writeCache } from "./cache";
+import { decodeImages, type Channels } from "./decode";
+import { cacheRoot, findDataset } from "./root";
+import type { SourceItem } from "./sources";
+import { groupStratifiedSplit, limitPerClass, mergeDuplicateGroups } from "./split";
+import { getTask, type TaskSpec } from "./tasks";
+
+export const SPLIT_NAMES = ["train", "val", "test"] as const;
+export type SplitName = (typeof SPLIT_NAMES)[number];
+
+/** Fractions for datasets without an official split (patient/lesion-disjoint). */
+export const GROUP_SPLIT = { train: 0.7, val: 0.1, test: 0.2 } as const;
+/** Share of an official train split held out as validation (group-disjoint). */
+export const VAL_FROM_TRAIN = 0.1;
+
+export interface LoadOptions {
+  /** Sizes and subsets come from the profile (default: MIA_PROFILE, else cpu). */
+  readonly profile?: Profile | ProfileName;
+  readonly size?: number;
+  readonly channels?: Channels;
+  /** Which splits to decode (default all three). */
+  readonly splits?: readonly SplitName[];
+  /** At most this many images per class, per split; null = all. Default from the profile. */
+  readonly perClass?: Partial<Record<SplitName, number | null>>;
+  /** The task's dataset folder: a user's own copy with the same layout. */
+  readonly dir?: string;
+  readonly seed?: number;
+  /** Fail on the first unreadable image instead of skipping it. */
+  readonly strict?: boolean;
+  /** Leave out CSV rows without images and images without rows (instead of an error). */
+  readonly allowMissing?: boolean;
+  readonly cache?: boolean;
+  /** Called as images decode; default prints a line every few seconds for long decodes. */
+  readonly onProgress?: (split: SplitName, done: number, total: number) => void;
+  readonly quiet?: boolean;
+}
+
+export interface SplitData {
+  readonly name: SplitName;
+  readonly n: number;
+  /** n x size x size x channels, uint8, NHWC. */
+  readonly pixels: Uint8Array;
+  readonly labels: Int32Array;
+  readonly ids: readonly string[];
+  readonly groups: readonly string[];
+  /** Images in [0, 1] as float32 [n, size, size, channels] and int32 labels; the caller disposes. */
+  toTensors(indices?: readonly number[]): { x: tf.Tensor4D; y: tf.Tensor1D };
+}
+
+export interface TaskData {
+  readonly task: TaskSpec;
+  readonly classNames: readonly string[];
+  readonly size: number;
+  readonly channels: Channels;
+  readonly dir: string;
+  readonly splits: Partial<Record<SplitName, SplitData>>;
+  /** Images of the task's classes before subsetting, per split and class. */
+  readonly available: Record<SplitName, number[]>;
+  /** Images that could not be decoded (skipped) with the reason. */
+  readonly skipped: ReadonlyArray<{ id: string; reason: string }>;
+  /** Items of the dataset that are not in this task's classes. */
+  readonly excluded: number;
+  /** Byte-identical duplicate images found (kept within one split). */
+  readonly duplicates: number;
+  /** Training copies of images also in the official test split, dropped. */
+  readonly droppedTrainTestDuplicates: number;
+  readonly fromCache: Partial<Record<SplitName, boolean>>;
+}
+
+function makeSplit(name: SplitName, pixels: Uint8Array, labels: Int32Array, ids: string[], groups: string[], size: number, channels: number): SplitData {
+  const per = size * size * channels;
+  return {
+    name,
+    n: labels.length,
+    pixels,
+    labels,
+    ids,
+    groups,
+    toTensors(indices) {
+      const idx = indices ?? Array.from(labels, (_, i) => i);
+      const x = new Float32Array(idx.length * per);
+      idx.forEach((i, k) => {
+        if (!(i >= 0 && i < labels.length)) throw new RangeError(`index ${i} outside 0..${labels.length - 1}`);
+        for (let j = 0, src = i * per, dst = k * per; j < per; j++) x[dst + j] = pixels[src + j] / 255;
+      });
+      return {
+        x: tf.tensor4d(x, [idx.length, size, size, channels]),
+        y: tf.tensor1d(Int32Array.from(idx, (i) => labels[i]), "int32"),
+      };
+    },
+  };
+}
+
+/** Content hashes of file images, cached by (path, size, mtime) so they are read once. */
+function contentHashes(items: readonly SourceItem[], datasetKey: string): string[] {
+  const stamps = items.map((it) => {
+    if (it.image.kind !== "file") return `${it.id}`;
+    const st = fs.statSync(it.image.path);
+    return `${it.id}|${st.size}|${st.mtimeMs}`;
+  });
+  const fp = createHash("sha256").update(stamps.join("\n")).digest("hex").slice(0, 16);
+  const file = path.join(cacheRoot(), datasetKey, `hashes-${fp}.json`);
+  try {
+    const cached = JSON.parse(fs.readFileSync(file, "utf8")) as string[];
+    if (cached.length === items.length) return cached;
+  } catch {
+    /* not cached yet */
+  }
+  const hashes = items.map((it) => (it.image.kind === "file" ? createHash("sha1").update(fs.readFileSync(it.image.path)).digest("hex") : `npz:${it.id}`));
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file + ".tmp", JSON.stringify(hashes));
+    fs.renameSync(file + ".tmp", file);
+  } catch {
+    /* a read-only cache folder only costs time */
+  }
+  return hashes;
+}
+
+function progressPrinter(task: string, quiet: boolean): (split: SplitName, done: number, total: number) => void {
+  const t0 = Date.now();
+  let last = t0;
+  return (split, done, total) => {
+    const now = Date.now();
+    if (quiet || total < 200 || (now - last < 3000 && done < total)) return;
+    last = now;
+    const rate = done / Math.max(1e-3, (now - t0) / 1000);
+    const eta = done < total ? `, ETA ${Math.ceil((total - done) / rate)}s` : "";
+    console.log(`[data] ${task}/${split}: decoded ${done}/${total} (${rate.toFixed(0)} img/s${eta})`);
+  };
+}
+
+/** Everything about a task's images except their pixels: which exist, their labels, groups and splits. */
+export interface TaskPlan {
+  readonly task: TaskSpec;
+  readonly classNames: readonly string[];
+  readonly dir: string;
+  readonly datasetKey: string;
+  /** The task's items (only those in its classes), their labels, groups and split (null: dropped). */
+  readonly items: readonly SourceItem[];
+  readonly labels: readonly number[];
+  readonly groups: readonly string[];
+  readonly assigned: ReadonlyArray<SplitName | null>;
+  readonly available: Record<SplitName, number[]>;
+  readonly excluded: number;
+  readonly duplicates: number;
+  readonly droppedTrainTestDuplicates: number;
+}
+
+export function planTask(nameOrSpec: string | TaskSpec, options: Pick<LoadOptions, "dir" | "seed" | "allowMissing"> = {}): TaskPlan {
+  const task = typeof nameOrSpec === "string" ? getTask(nameOrSpec) : nameOrSpec;
+  const seed = options.seed ?? 0;
+  const dir = findDataset(task.dataset, { dir: options.dir });
+  const all = task.scan(dir, { allowMissing: options.allowMissing });
+  const classNames = task.classNames(all);
+  const items: SourceItem[] = [];
+  const labels: number[] = [];
+  for (const it of all) {
+    const name = task.labelOf(it);
+    const label = name === null ? -1 : classNames.indexOf(name);
+    if (label >= 0) {
+      items.push(it);
+      labels.push(label);
+    }
+  }
+  if (items.length === 0) throw new Error(`Task ${task.name}: no image in ${dir} belongs to its classes (${classNames.join(", ")}).`);
+
+  // Byte-identical duplicates share a group, so they land in one split.
+  const datasetKey = `${task.dataset}-${createHash("sha256").update(dir).digest("hex").slice(0, 8)}`;
+  const hashes = contentHashes(items, datasetKey);
+  const groups = mergeDuplicateGroups(items.map((it) => it.group), hashes);
+
+  let assigned: (SplitName | null)[];
+  let droppedTrainTestDuplicates = 0;
+  if (task.splitting === "official") {
+    const testHashes = new Set(hashes.filter((_, i) => items[i].official === "test"));
+    assigned = items.map((it, i) => {
+      if (it.official === undefined) throw new Error(`Task ${task.name} uses the official split, but ${it.id} is in no train/test folder.`);
+      if (it.official !== "test" && testHashes.has(hashes[i])) {
+        droppedTrainTestDuplicates++;
+        return null; // a training copy of a test image would leak the test set
+      }
+      return it.official;
+    });
+    if (!items.some((it) => it.official === "val")) {
+      const trainIdx = assigned.flatMap((s, i) => (s === "train" ? [i] : []));
+      const sub = groupStratifiedSplit(trainIdx.map((i) => labels[i]), trainIdx.map((i) => groups[i]), { train: 1 - VAL_FROM_TRAIN, val: VAL_FROM_TRAIN }, seed);
+      trainIdx.forEach((i, k) => (assigned[i] = sub[k] as SplitName));
+    }
+  } else {
+    assigned = groupStratifiedSplit(labels, groups, GROUP_SPLIT, seed) as SplitName[];
+  }
+  const available = Object.fromEntries(SPLIT_NAMES.map((s) => [s, classNames.map(() => 0)])) as Record<SplitName, number[]>;
+  assigned.forEach((s, i) => {
+    if (s) available[s][labels[i]]++;
+  });
+  return {
+    task, classNames, dir, datasetKey, items, labels, groups, assigned, available,
+    excluded: all.length - items.length,
+    duplicates: hashes.length - new Set(hashes).size,
+    droppedTrainTestDuplicates,
+  };
+}
+
+export async function loadTask(nameOrSpec: string | TaskSpec, options: LoadOptions = {}): Promise<TaskData> {
+  const profile = typeof options.profile === "object" ? options.profile : resolveProfile(options.profile);
+  const plan = planTask(nameOrSpec, options);
+  const { task, classNames, items, labels, groups, assigned, dir } = plan;
+  const size = options.size ?? profile.imageSize;
+  const channels = options.channels ?? task.channels;
+  const seed = options.seed ?? 0;
+  const wanted = options.splits ?? SPLIT_NAMES;
+  for (const s of wanted) if (!SPLIT_NAMES.includes(s)) throw new Error(`Unknown split '${s}': use ${SPLIT_NAMES.join(", ")}.`);
+
+  const limits: Record<SplitName, number | null> = {
+    train: profile.trainPerClass,
+    val: profile.testPerClass,
+    test: profile.testPerClass,
+    ...options.perClass,
+  };
+  const progress = options.onProgress ?? progressPrinter(task.name, options.quiet ?? false);
+  const splits: Partial<Record<SplitName, SplitData>> = {};
+  const fromCache: Partial<Record<SplitName, boolean>> = {};
+  const skipped: Array<{ id: string; reason: string }> = [];
+  for (const split of wanted) {
+    const idx = assigned.flatMap((s, i) => (s === split ? [i] : []));
+    const chosen = limitPerClass(idx, labels, limits[split], seed + SPLIT_NAMES.indexOf(split) + 1).sort((a, b) => (items[a].id < items[b].id ? -1 : 1));
+    const ids = chosen.map((i) => items[i].id);
+    const paths = cachePaths(cacheRoot(), { dataset: plan.datasetKey, split, size, channels, source: dir, ids });
+    let entry = options.cache === false ? undefined : readCache(paths, ids);
+    fromCache[split] = entry !== undefined;
+    if (entry === undefined) {
+      const res = await decodeImages(chosen.map((i) => items[i].image), { size, channels, strict: options.strict, onProgress: (d, t) => progress(split, d, t) });
+      entry = { meta: { format: CACHE_FORMAT, dataset: plan.datasetKey, split, size, channels, n: ids.length, ids, ok: res.ok, errors: res.errors, source: dir }, pixels: res.pixels };
+      if (options.cache !== false) {
+        try {
+          writeCache(paths, entry);
+        } catch (err) {
+          if (!options.quiet) console.warn(`[data] could not write the cache (${(err as Error).message}); continuing without it.`);
+        }
+      }
+    }
+    const { ok, errors } = entry.meta;
+    for (const e of errors) skipped.push({ id: ids[e.index], reason: e.reason });
+    const keep = chosen.map((_, k) => k).filter((k) => ok[k]);
+    const per = size * size * channels;
+    let pixels = entry.pixels;
+    if (keep.length !== chosen.length) {
+      pixels = new Uint8Array(keep.length * per);
+      keep.forEach((k, j) => pixels.set(entry!.pixels.subarray(k * per, (k + 1) * per), j * per));
+    }
+    splits[split] = makeSplit(
+      split,
+      pixels,
+      Int32Array.from(keep, (k) => labels[chosen[k]]),
+      keep.map((k) => ids[k]),
+      keep.map((k) => groups[chosen[k]]),
+      size,
+      channels,
+    );
+  }
+  if (skipped.length > 0 && !options.quiet) {
+    console.warn(`[data] ${task.name}: skipped ${skipped.length} unreadable image(s), e.g. ${skipped[0].id}: ${skipped[0].reason}`);
+  }
+  const { excluded, duplicates, droppedTrainTestDuplicates, available } = plan;
+  return { task, classNames, size, channels, dir, splits, available, skipped, excluded, duplicates, droppedTrainTestDuplicates, fromCache };
+}
+
+/** Class counts per loaded split, as rows (for tables and bar charts). */
+export function classCounts(data: TaskData): Array<{ split: SplitName; class: string; count: number }> {
+  const rows: Array<{ split: SplitName; class: string; count: number }> = [];
+  for (const s of SPLIT_NAMES) {
+    const sd = data.splits[s];
+    if (!sd) continue;
+    const counts = data.classNames.map(() => 0);
+    for (const l of sd.labels) counts[l]++;
+    data.classNames.forEach((c, k) => rows.push({ split: s, class: c, count: counts[k] }));
+  }
+  return rows;
+}

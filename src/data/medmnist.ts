@@ -1,0 +1,35 @@
+/** MedMNIST v2 .npz files: keys {train,val,test}_{images,labels}, labels (N,1). */
+import * as path from "node:path";
+import { NpzFile } from "./npy";
+import type { OfficialSplit, SourceItem } from "./sources";
+
+const SPLITS: OfficialSplit[] = ["train", "val", "test"];
+
+export function scanMedmnist(file: string): SourceItem[] {
+  const npz = NpzFile.open(file);
+  try {
+    const need = SPLITS.flatMap((s) => [`${s}_images`, `${s}_labels`]);
+    const missing = need.filter((k) => !npz.has(k));
+    if (missing.length > 0) {
+      throw new Error(`${file} lacks key(s) ${missing.join(", ")} (it has: ${npz.keys().join(", ")}). A MedMNIST file has ${need.join(", ")}.`);
+    }
+    const items: SourceItem[] = [];
+    const name = path.basename(file);
+    for (const split of SPLITS) {
+      const images = npz.get(`${split}_images`);
+      const labels = npz.get(`${split}_labels`);
+      const n = images.shape[0];
+      if (labels.shape[0] !== n) throw new Error(`${file}: ${split}_labels has ${labels.shape[0]} rows but ${split}_images has ${n}.`);
+      if (labels.shape.length > 1 && labels.shape.slice(1).reduce((a, b) => a * b, 1) !== 1) {
+        throw new Error(`${file}: ${split}_labels has shape (${labels.shape}); multi-label MedMNIST sets (e.g. ChestMNIST) are not supported, only one label per image.`);
+      }
+      for (let i = 0; i < n; i++) {
+        const id = `${name}:${split}[${i}]`;
+        items.push({ image: { kind: "npz", file, key: `${split}_images`, index: i }, id, rawLabel: String(Number(labels.data[i])), group: id, official: split });
+      }
+    }
+    return items;
+  } finally {
+    npz.close();
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * The named tasks. Each says which dataset it reads, its classes, how an item gets its label,
+ * how it is split, its default channels, and what it means clinically.
+ */
+import * as path from "node:path";
+import type { Channels } from "./decode";
+import type { DatasetId } from "./root";
+import { HAM10000_CLASSES, kermanyPatient, kermanySubtype, scanHam10000, scanImageFolder, scanKaggleDr, type SourceItem } from "./sources";
+import { scanMedmnist } from "./medmnist";
+
+export interface ScanOptions {
+  readonly allowMissing?: boolean;
+}
+
+export interface TaskSpec {
+  readonly name: string;
+  readonly title: string;
+  /** What the task means for a clinician (or, for the comparators, why it is here). */
+  readonly clinical: string;
+  readonly dataset: DatasetId;
+  /** Default channels; loadTask({channels}) overrides for like-for-like comparisons. */
+  readonly channels: Channels;
+  /** "official": the source's own train/test (val carved from train); "group": our seeded group split. */
+  readonly splitting: "official" | "group";
+  readonly scan: (dir: string, o: ScanOptions) => SourceItem[];
+  /** Class names in label order; may depend on the scanned items (derm-k). */
+  readonly classNames: (items: readonly SourceItem[]) => string[];
+  /** The item's class name, or null to leave it out of this task. */
+  readonly labelOf: (item: SourceItem) => string | null;
+  /** The paper's counterpart, for the comparison cells. */
+  readonly paper?: string;
+}
+
+const fixed = (names: string[]) => () => names;
+const scanKermany = (dir: string) => scanImageFolder(dir, { groupOf: (f) => kermanyPatient(f) });
+const scanCifar = (dir: string) => scanImageFolder(dir);
+const CIFAR10 = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
+
+/** HAM10000 classes by frequency in the scanned metadata (ties by name), most frequent first. */
+function hamByFrequency(items: readonly SourceItem[]): string[] {
+  const counts = new Map<string, number>();
+  for (const it of items) counts.set(it.rawLabel, (counts.get(it.rawLabel) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([c]) => c);
+}
+
+function dermK(k: number): TaskSpec {
+  return {
+    name: `derm-${k}`,
+    title: `Dermoscopy, the ${k} most frequent HAM10000 classes`,
+    clinical: `Skin lesion type among the ${k} commonest in HAM10000 (nv nevus, mel melanoma, bkl benign keratosis, bcc basal cell carcinoma, akiec actinic keratosis, vasc vascular, df dermatofibroma); more classes, finer distinctions.`,
+    dataset: "ham10000",
+    channels: 3,
+    splitting: "group",
+    scan: scanHam10000,
+    classNames: (items) => hamByFrequency(items).slice(0, k),
+    labelOf: (it) => it.rawLabel,
+    paper: k === 2 ? "Derm (binary)" : "multi-class extension (the paper used CXR-2/3/4 from ChestX-ray14)",
+  };
+}
+
+const TASK_LIST: TaskSpec[] = [
+  {
+    name: "cxr",
+    title: "Chest X-ray: pneumonia vs normal",
+    clinical: "Paediatric chest radiographs (Guangzhou, Kermany et al. 2018): does the child have pneumonia? A screening/triage decision.",
+    dataset: "chest-xray-pneumonia",
+    channels: 1,
+    splitting: "official",
+    scan: scanKermany,
+    classNames: fixed(["NORMAL", "PNEUMONIA"]),
+    labelOf: (it) => it.rawLabel.toUpperCase(),
+    paper: "Chest X-Ray (binary)",
+  },
+  {
+    name: "cxr3",
+    title: "Chest X-ray: normal / bacterial / viral pneumonia",
+    clinical: "The same radiographs, pneumonia split by cause (from the file names): bacterial pneumonia needs antibiotics, viral usually supportive care.",
+    dataset: "chest-xray-pneumonia",
+    channels: 1,
+    splitting: "official",
+    scan: scanKermany,
+    classNames: fixed(["normal", "bacterial", "viral"]),
+    labelOf: (it) => {
+      if (it.rawLabel.toUpperCase() === "NORMAL") return "normal";
+      const sub = kermanySubtype(path.basename(it.id));
+      return sub === "bacteria" ? "bacterial" : sub === "virus" ? "viral" : null;
+    },
+    paper: "CXR-3 (the paper: ChestX-ray14)",
+  },
+  {
+    name: "dr",
+    title: "Fundoscopy: referable diabetic retinopathy",
+    clinical: "Retinal photographs (EyePACS): referable DR (grade >= 2, moderate or worse) needs an ophthalmologist; grades 0-1 are rescreened.",
+    dataset: "eyepacs-dr",
+    channels: 3,
+    splitting: "group",
+    scan: scanKaggleDr,
+    classNames: fixed(["non-referable", "referable"]),
+    labelOf: (it) => (Number(it.rawLabel) >= 2 ? "referable" : "non-referable"),
+    paper: "Fundoscopy (binary)",
+  },
+  {
+    name: "dr5",
+    title: "Fundoscopy: the five DR grades",
+    clinical: "International DR scale: 0 none, 1 mild, 2 moderate, 3 severe non-proliferative, 4 proliferative DR.",
+    dataset: "eyepacs-dr",
+    channels: 3,
+    splitting: "group",
+    scan: scanKaggleDr,
+    classNames: fixed(["0-none", "1-mild", "2-moderate", "3-severe", "4-proliferative"]),
+    labelOf: (it) => ["0-none", "1-mild", "2-moderate", "3-severe", "4-proliferative"][Number(it.rawLabel)] ?? null,
+    paper: "multi-class extension",
+  },
+  {
+    name: "derm",
+    title: "Dermoscopy: melanoma vs nevus",
+    clinical: "Dermoscopic images (HAM10000): is this pigmented lesion a melanoma (excise) or a benign nevus?",
+    dataset: "ham10000",
+    channels: 3,
+    splitting: "group",
+    scan: scanHam10000,
+    classNames: fixed(["nv", "mel"]),
+    labelOf: (it) => (it.rawLabel === "nv" || it.rawLabel === "mel" ? it.rawLabel : null),
+    paper: "Dermoscopy (binary; the paper: ISIC melanoma)",
+  },
+  ...[2, 3, 4, 5, 6, 7].map(dermK),
+  {
+    name: "cifar10",
+    title: "CIFAR-10 (natural images, 10 classes)",
+    clinical: "Not clinical: the natural-image comparator the paper measures medical models against.",
+    dataset: "cifar10",
+    channels: 3,
+    splitting: "official",
+    scan: scanCifar,
+    classNames: fixed(CIFAR10),
+    labelOf: (it) => it.rawLabel,
+    paper: "CIFAR-10 comparator",
+  },
+  {
+    name: "cifar2",
+    title: "CIFAR-10 cat vs dog (natural images, binary)",
+    clinical: "Not clinical: a binary natural-image task, so medical binary models are compared like for like.",
+    dataset: "cifar10",
+    channels: 3,
+    splitting: "official",
+    scan: scanCifar,
+    classNames: fixed(["cat", "dog"]),
+    labelOf: (it) => (it.rawLabel === "cat" || it.rawLabel === "dog" ? it.rawLabel : null),
+    paper: "binary natural comparator (beyond the paper)",
+  },
+  {
+    name: "retinamnist",
+    title: "RetinaMNIST (MedMNIST v2): DR grade 0-4 at low resolution",
+    clinical: "Fundus images graded for DR severity (DeepDRiD), as distributed by MedMNIST.",
+    dataset: "medmnist",
+    channels: 3,
+    splitting: "official",
+    scan: (dir) => scanMedmnist(path.join(dir, "retinamnist.npz")),
+    classNames: fixed(["0", "1", "2", "3", "4"]),
+    labelOf: (it) => it.rawLabel,
+    paper: "beyond the paper",
+  },
+];
+
+export const TASKS: ReadonlyMap<string, TaskSpec> = new Map(TASK_LIST.map((t) => [t.name, t]));
+export const TASK_NAMES: readonly string[] = TASK_LIST.map((t) => t.name);
+
+export function getTask(name: string): TaskSpec {
+  const t = TASKS.get(name.trim().toLowerCase());
+  if (t === undefined) {
+    const hint = /^derm-?k$/i.test(name.trim()) ? " (derm-k is a family: use derm-2 ... derm-7)" : "";
+    throw new Error(`Unknown task '${name}'${hint}. Valid tasks: ${TASK_NAMES.join(", ")}.`);
+  }
+  return t;
+}
+
+export { HAM10000_CLASSES };
