@@ -65,10 +65,15 @@ export function scanImageFolder(dir: string, options: { groupOf?: (file: string,
   return items;
 }
 
-/** Kermany file names carry the patient: person123_bacteria_456.jpeg, IM-0115-0001.jpeg, NORMAL2-IM-1427-0001.jpeg. */
+/**
+ * Kermany file names carry the patient: person123_bacteria_456.jpeg, IM-0115-0001.jpeg,
+ * NORMAL2-IM-1427-0001.jpeg. Pneumonia patients are numbered per type: 979 ids occur with both
+ * "bacteria" and "virus", and with (id, type) as the key the official train and test share no
+ * patient (with the id alone, 58 would straddle them, each with a different type on each side).
+ */
 export function kermanyPatient(file: string): string {
-  const m = /^(person\d+)_/i.exec(file) ?? /^((?:NORMAL\d*-)?IM-\d+)-/i.exec(file);
-  return m ? m[1] : file;
+  const m = /^(person\d+_(?:bacteria|virus))_/i.exec(file) ?? /^(person\d+)_/i.exec(file) ?? /^((?:NORMAL\d*-)?IM-\d+)-/i.exec(file);
+  return m ? m[1].toLowerCase() : file;
 }
 
 /** Kermany pneumonia subtype from the file name (used by the 3-class task). */
