@@ -39,8 +39,10 @@ test: setup
 run: setup
 	$(PY) scripts/run_notebooks.py --profile $(PROFILE)
 
+## benchmarks (speed goals live here, never in timed tests)
 bench: setup
-	@echo "No benchmarks yet: 'make bench' gets the wasm-vs-PyTorch training and attack benchmarks with the fast wasm kernels (issue #4)."
+	node dist/bench/data.js cxr 64
+	@echo "(training and attack benchmarks against PyTorch come with the fast wasm kernels, issue #4)"
 
 ## open the notebooks in a Jupyter UI, where one is installed
 notebook lab: setup

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DataFrame } from "danfojs";
-import { display, encodeBundle, figureHtml, inNotebook, tableHtml } from "../src/plots";
+import sharp from "sharp";
+import { display, encodeBundle, figureHtml, imageGridPng, inNotebook, tableHtml } from "../src/plots";
 
 test("encodeBundle: bytes become base64, JSON mime types stay objects, other objects are refused", () => {
   const out = encodeBundle({
@@ -45,4 +46,24 @@ test("tableHtml: one header cell per column, one row per index label, values esc
   assert.ok(html.includes("<tr><th>x</th><td>&lt;a&gt;</td><td>0.99</td></tr>"));
   assert.ok(html.includes("<tr><th>y</th><td>b&amp;c</td><td>1</td></tr>"));
   assert.equal((html.match(/<tr>/g) ?? []).length, 3);
+});
+
+test("imageGridPng: each image lands in its cell, upscaled; a wrong-sized image is a clear error", async () => {
+  const img = (v: number) => new Uint8Array(4 * 4).fill(v);
+  const png = await imageGridPng(
+    [
+      { label: "a", images: [img(10), img(200)] },
+      { label: "b", images: [img(120)] },
+    ],
+    { size: 4, channels: 1, cell: 8, gap: 2 },
+  );
+  const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+  assert.deepEqual([info.width, info.height], [8 * 2 + 2, 8 * 2 + 2]);
+  const at = (x: number, y: number) => data[(y * info.width + x) * info.channels];
+  assert.equal(at(3, 3), 10);
+  assert.equal(at(10 + 3, 3), 200);
+  assert.equal(at(3, 10 + 3), 120);
+  assert.equal(at(10 + 3, 10 + 3), 255, "empty cell is background");
+  assert.equal(at(9, 3), 255, "gap is background");
+  await assert.rejects(imageGridPng([{ label: "x", images: [new Uint8Array(5)] }], { size: 4, channels: 1 }), /image 0 of row 'x' has 5 values, expected 16/);
 });

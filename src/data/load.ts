@@ -10,7 +10,7 @@ import { tf } from "../backend/tf";
 import { resolveProfile, type Profile, type ProfileName } from "../config";
 import { CACHE_FORMAT, cachePaths, readCache, writeCache } from "./cache";
 import { decodeImages, type Channels } from "./decode";
-import { cacheRoot, findDataset } from "./root";
+import { cacheRoot, findDataset, type DatasetId } from "./root";
 import type { SourceItem } from "./sources";
 import { groupStratifiedSplit, limitPerClass, mergeDuplicateGroups } from "./split";
 import { getTask, type TaskSpec } from "./tasks";
@@ -160,7 +160,7 @@ export interface TaskPlan {
 export function planTask(nameOrSpec: string | TaskSpec, options: Pick<LoadOptions, "dir" | "seed" | "allowMissing"> = {}): TaskPlan {
   const task = typeof nameOrSpec === "string" ? getTask(nameOrSpec) : nameOrSpec;
   const seed = options.seed ?? 0;
-  const dir = findDataset(task.dataset, { dir: options.dir });
+  const dir = task.locate ? task.locate() : findDataset(task.dataset as DatasetId, { dir: options.dir });
   const all = task.scan(dir, { allowMissing: options.allowMissing });
   const classNames = task.classNames(all);
   const items: SourceItem[] = [];
@@ -287,4 +287,41 @@ export function classCounts(data: TaskData): Array<{ split: SplitName; class: st
     data.classNames.forEach((c, k) => rows.push({ split: s, class: c, count: counts[k] }));
   }
   return rows;
+}
+
+export interface PlanSummary {
+  readonly task: string;
+  readonly dataset: string;
+  readonly classes: string;
+  readonly train: number;
+  readonly val: number;
+  readonly test: number;
+  /** Distinct groups (patients, lesions, or images where there is no grouping). */
+  readonly groups: number;
+  readonly duplicates: number;
+  /** Groups found in more than one split: 0 means no patient/lesion/duplicate leaks across splits. */
+  readonly groupsInSeveralSplits: number;
+}
+
+/** One row per task for tables: sizes per split, groups, duplicates and a leakage check. */
+export function summarizePlan(plan: TaskPlan): PlanSummary {
+  const splitsOf = new Map<string, Set<SplitName>>();
+  plan.assigned.forEach((s, i) => {
+    if (s === null) return;
+    const set = splitsOf.get(plan.groups[i]) ?? new Set<SplitName>();
+    set.add(s);
+    splitsOf.set(plan.groups[i], set);
+  });
+  const n = (s: SplitName) => plan.available[s].reduce((a, b) => a + b, 0);
+  return {
+    task: plan.task.name,
+    dataset: plan.task.dataset,
+    classes: plan.classNames.join(" / "),
+    train: n("train"),
+    val: n("val"),
+    test: n("test"),
+    groups: splitsOf.size,
+    duplicates: plan.duplicates,
+    groupsInSeveralSplits: [...splitsOf.values()].filter((s) => s.size > 1).length,
+  };
 }

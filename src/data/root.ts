@@ -53,9 +53,11 @@ export function dataRootCandidates(env: NodeJS.ProcessEnv = process.env): RootCa
  */
 export function findDataset(id: DatasetId, options: { dir?: string; env?: NodeJS.ProcessEnv } = {}): string {
   if (options.dir !== undefined) {
+    // Either a data root holding <id>/, or the dataset folder itself.
     const dir = path.resolve(options.dir);
     if (!fs.existsSync(dir)) throw new Error(`Dataset folder ${dir} does not exist (expected ${id}: ${DATASET_LAYOUTS[id]}).`);
-    return dir;
+    const inside = path.join(dir, id);
+    return fs.existsSync(inside) && fs.statSync(inside).isDirectory() ? inside : dir;
   }
   const roots = dataRootCandidates(options.env);
   for (const r of roots) {

@@ -5,7 +5,7 @@
 import * as path from "node:path";
 import type { Channels } from "./decode";
 import type { DatasetId } from "./root";
-import { HAM10000_CLASSES, kermanyPatient, kermanySubtype, scanHam10000, scanImageFolder, scanKaggleDr, type SourceItem } from "./sources";
+import { HAM10000_CLASSES, kermanyPatient, kermanySubtype, scanCsvSource, scanHam10000, scanImageFolder, scanKaggleDr, type SourceItem } from "./sources";
 import { scanMedmnist } from "./medmnist";
 
 export interface ScanOptions {
@@ -17,7 +17,9 @@ export interface TaskSpec {
   readonly title: string;
   /** What the task means for a clinician (or, for the comparators, why it is here). */
   readonly clinical: string;
-  readonly dataset: DatasetId;
+  readonly dataset: DatasetId | "custom";
+  /** Where a custom task's data is (built-in tasks are found through the data root). */
+  readonly locate?: () => string;
   /** Default channels; loadTask({channels}) overrides for like-for-like comparisons. */
   readonly channels: Channels;
   /** "official": the source's own train/test (val carved from train); "group": our seeded group split. */
@@ -175,3 +177,64 @@ export function getTask(name: string): TaskSpec {
 }
 
 export { HAM10000_CLASSES };
+
+/** A user's own data, in one of the layouts the built-in tasks use. */
+export type CustomSource =
+  /** <split>/<class>/*.{jpg,png} or <class>/*.{jpg,png}; split folders, if any, are kept. */
+  | { readonly kind: "imagefolder"; readonly dir: string }
+  /** A CSV naming each image and its label (and optionally its patient/lesion). */
+  | {
+      readonly kind: "csv";
+      readonly csv: string;
+      /** Image folder (default: images/ beside the CSV). */
+      readonly images?: string;
+      readonly imageColumn?: string;
+      readonly labelColumn?: string;
+      readonly groupColumn?: string;
+    }
+  /** A MedMNIST-style .npz: {train,val,test}_{images,labels}. */
+  | { readonly kind: "npz"; readonly file: string };
+
+const naturalOrder = (a: string, b: string): number => a.localeCompare(b, "en", { numeric: true });
+
+/**
+ * A task over your own data, usable everywhere a task name is (`loadTask(customTask(...))`,
+ * CLI `mia data --imagefolder DIR`). Classes default to the labels found, in natural order;
+ * datasets with their own train/test keep it, others get the seeded group split.
+ */
+export function customTask(o: {
+  readonly name: string;
+  readonly source: CustomSource;
+  readonly classNames?: readonly string[];
+  readonly channels?: Channels;
+  readonly title?: string;
+  readonly clinical?: string;
+}): TaskSpec {
+  const src = o.source;
+  const location = path.resolve(src.kind === "imagefolder" ? src.dir : src.kind === "csv" ? src.csv : src.file);
+  const scan = (_dir: string, so: ScanOptions): SourceItem[] => {
+    if (src.kind === "imagefolder") return scanImageFolder(location);
+    if (src.kind === "npz") return scanMedmnist(location);
+    return scanCsvSource({
+      csv: location,
+      imageDirs: [path.resolve(src.images ?? path.join(path.dirname(location), "images"))],
+      imageColumn: src.imageColumn ?? "image",
+      labelColumn: src.labelColumn ?? "label",
+      groupColumn: src.groupColumn,
+      allowMissing: so.allowMissing,
+    });
+  };
+  const hasOfficial = src.kind === "npz" || (src.kind === "imagefolder" && scanImageFolder(location).every((it) => it.official !== undefined));
+  return {
+    name: o.name,
+    title: o.title ?? `${o.name} (your data: ${location})`,
+    clinical: o.clinical ?? "A user-supplied dataset.",
+    dataset: "custom",
+    locate: () => location,
+    channels: o.channels ?? 3,
+    splitting: hasOfficial ? "official" : "group",
+    scan,
+    classNames: (items) => (o.classNames ? [...o.classNames] : [...new Set(items.map((it) => it.rawLabel))].sort(naturalOrder)),
+    labelOf: (it) => it.rawLabel,
+  };
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+/**
+ * mia: the command line. `mia <command> --help` for each command.
+ * Exit codes: 0 success, 1 a runtime failure (missing data, corrupt files), 2 bad usage.
+ */
+import { runData } from "./data";
+
+export class UsageError extends Error {}
+
+const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promise<void> }> = {
+  data: { summary: "list tasks; show a task's classes, splits and counts; decode and cache its images", run: runData },
+};
+
+const HELP = `mia: adversarial attacks on medical image classifiers (Ma et al. 2021), from the command line.
+
+Usage: mia <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join("\n")}
+
+Run 'mia <command> --help' for a command's options. Environment: MIA_PROFILE (smoke|cpu|paper),
+MIA_BACKEND, MIA_DATA_DIR, MIA_CACHE_DIR (see README.md).`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === "--help" || cmd === "-h" || cmd === "help") {
+    console.log(HELP);
+    return cmd === undefined ? 2 : 0;
+  }
+  const c = COMMANDS[cmd];
+  if (c === undefined) {
+    console.error(`mia: unknown command '${cmd}'. Commands: ${Object.keys(COMMANDS).join(", ")}. See 'mia --help'.`);
+    return 2;
+  }
+  try {
+    await c.run(rest);
+    return 0;
+  } catch (err) {
+    const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    console.error(`mia ${cmd}: ${(err as Error).message}${usage ? `\nSee 'mia ${cmd} --help'.` : ""}`);
+    return usage ? 2 : 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => (process.exitCode = code));
+}

@@ -1,0 +1,82 @@
+/** `mia data` end to end, as a user runs it, and custom (user-supplied) datasets. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import sharp from "sharp";
+import { customTask, loadTask, planTask, TASK_NAMES } from "../src/data";
+
+const CLI = path.resolve(__dirname, "..", "src", "cli", "main.js");
+const mia = (args: string[], env: Record<string, string> = {}) => {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, ...env }, timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+
+async function png(file: string, grey: number): Promise<void> {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  await sharp({ create: { width: 12, height: 12, channels: 3, background: { r: grey, g: grey, b: grey } } }).png().toFile(file);
+}
+
+test("mia data --list names every task; --task --json reports the real split counts", () => {
+  const list = mia(["data", "--list"]);
+  assert.equal(list.code, 0, list.err);
+  for (const t of TASK_NAMES) assert.match(list.out, new RegExp(`^${t} `, "m"));
+  const r = mia(["data", "--task", "cxr", "--json"]);
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out) as { classes: string[]; available: { test: number[] } };
+  assert.deepEqual(j.classes, ["NORMAL", "PNEUMONIA"]);
+  assert.deepEqual(j.available.test, [234, 390]);
+});
+
+test("mia exit codes: 2 for bad usage, 1 for missing data, with messages that name the fix", () => {
+  const unknown = mia(["data", "--task", "xray"]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.err, /Unknown task 'xray'\. Valid tasks: cxr, /);
+  assert.equal(mia(["data", "--frobnicate"]).code, 2);
+  assert.equal(mia(["data", "--task", "cxr", "--csv", "x.csv"]).code, 2);
+  assert.equal(mia(["nope"]).code, 2);
+  const missing = mia(["data", "--task", "dr"], { MIA_DATA_DIR: os.tmpdir() });
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /Dataset 'eyepacs-dr' not found\. Looked in:[\s\S]*MIA_DATA_DIR/);
+});
+
+test("your own data with no code change: image folder without splits, CSV with a patient column", async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "mia-own-"));
+  // An image folder without split folders: 10 patients x 2 images per class.
+  for (const cls of ["benign", "malignant"]) for (let i = 0; i < 20; i++) await png(path.join(root, "folder", cls, `p${Math.floor(i / 2)}_${i}.png`), cls === "benign" ? 60 : 180);
+  const cli = mia(["data", "--imagefolder", path.join(root, "folder"), "--json"]);
+  assert.equal(cli.code, 0, cli.err);
+  const j = JSON.parse(cli.out) as { classes: string[]; splitting: string; available: Record<string, number[]> };
+  assert.deepEqual(j.classes, ["benign", "malignant"]);
+  assert.equal(j.splitting, "group");
+  assert.equal(Object.values(j.available).flat().reduce((a, b) => a + b, 0), 40);
+
+  // A CSV with a patient column: both images of a patient stay in one split.
+  const rows = ["file,diagnosis,patient"];
+  for (let i = 0; i < 40; i++) {
+    await png(path.join(root, "csvset", "images", `img${i}.png`), i % 2 ? 200 : 30);
+    rows.push(`img${i}.png,${i % 2 ? "sick" : "well"},pt${Math.floor(i / 4)}`);
+  }
+  fs.writeFileSync(path.join(root, "csvset", "labels.csv"), rows.join("\n"));
+  const task = customTask({
+    name: "my-csv",
+    classNames: ["well", "sick"],
+    channels: 1,
+    source: { kind: "csv", csv: path.join(root, "csvset", "labels.csv"), imageColumn: "file", labelColumn: "diagnosis", groupColumn: "patient" },
+  });
+  const plan = planTask(task);
+  const splitOf = new Map<string, string>();
+  plan.assigned.forEach((s, i) => {
+    const prev = splitOf.get(plan.groups[i]);
+    assert.ok(prev === undefined || prev === s, "patient in two splits");
+    splitOf.set(plan.groups[i], s!);
+  });
+  const data = await loadTask(task, { size: 4, perClass: { train: null, val: null, test: null }, cache: false, quiet: true });
+  const test = data.splits.test!;
+  test.labels.forEach((l, k) => assert.equal(test.pixels[k * 16], l === 1 ? 200 : 30, "label matches the image"));
+  const viaCli = mia(["data", "--csv", path.join(root, "csvset", "labels.csv"), "--image-column", "file", "--label-column", "diagnosis", "--group-column", "patient", "--classes", "well,sick", "--json"]);
+  assert.equal(viaCli.code, 0, viaCli.err);
+  assert.deepEqual((JSON.parse(viaCli.out) as { available: unknown }).available, plan.available);
+});
