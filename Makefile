@@ -24,7 +24,7 @@ typecheck: setup
 	node_modules/.bin/tsc -p tsconfig.json --noEmit
 
 unit: setup
-	node --test dist/test/
+	node --test dist/test/*.test.js
 
 ## notebooks on a profile: make notebooks PROFILE=smoke
 notebooks: setup
