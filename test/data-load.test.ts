@@ -63,6 +63,20 @@ test("ImageFolder with splits: exact pixels in [0,1], labels, corrupt image skip
   assert.equal(data.duplicates, 2);
 });
 
+test("Kaggle's Kermany layout: a tiny official val/ folder joins train and val is carved by patient", async () => {
+  const dir = await kermanyFixture();
+  await png(path.join(dir, "val/NORMAL", "IM-0777-0001.png"), 77);
+  await png(path.join(dir, "val/PNEUMONIA", "person777_virus_1.png"), 177);
+  const plan = planTask("cxr", { dir });
+  const i = plan.items.findIndex((it) => it.id === "val/NORMAL/IM-0777-0001.png");
+  assert.ok(i >= 0 && plan.items[i].official === "val");
+  // Validation was carved from train (plus the merged val images), not left at the folder's 2 images.
+  assert.ok(plan.items.some((it, k) => it.official === "train" && plan.assigned[k] === "val"), "val carved from train");
+  // Every image of the official val folder is in train or val, chosen with the rest of train by patient.
+  assert.ok(plan.items.every((it, k) => it.official !== "val" || plan.assigned[k] === "train" || plan.assigned[k] === "val"));
+  assert.equal(plan.available.test.reduce((a, b) => a + b, 0), 2);
+});
+
 test("duplicates share a split; strict mode turns a corrupt image into an error naming it", async () => {
   const dir = await kermanyFixture();
   for (const seed of [0, 1, 2, 3]) {

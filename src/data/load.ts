@@ -184,15 +184,16 @@ export function planTask(nameOrSpec: string | TaskSpec, options: Pick<LoadOption
   let droppedTrainTestDuplicates = 0;
   if (task.splitting === "official") {
     const testHashes = new Set(hashes.filter((_, i) => items[i].official === "test"));
+    const official = (it: SourceItem) => (task.mergeOfficialVal && it.official === "val" ? "train" : it.official);
     assigned = items.map((it, i) => {
       if (it.official === undefined) throw new Error(`Task ${task.name} uses the official split, but ${it.id} is in no train/test folder.`);
       if (it.official !== "test" && testHashes.has(hashes[i])) {
         droppedTrainTestDuplicates++;
         return null; // a training copy of a test image would leak the test set
       }
-      return it.official;
+      return official(it) ?? null;
     });
-    if (!items.some((it) => it.official === "val")) {
+    if (!items.some((it) => official(it) === "val")) {
       const trainIdx = assigned.flatMap((s, i) => (s === "train" ? [i] : []));
       const sub = groupStratifiedSplit(trainIdx.map((i) => labels[i]), trainIdx.map((i) => groups[i]), { train: 1 - VAL_FROM_TRAIN, val: VAL_FROM_TRAIN }, seed);
       trainIdx.forEach((i, k) => (assigned[i] = sub[k] as SplitName));

@@ -24,6 +24,8 @@ export interface TaskSpec {
   readonly channels: Channels;
   /** "official": the source's own train/test (val carved from train); "group": our seeded group split. */
   readonly splitting: "official" | "group";
+  /** Treat the source's own val folder as training data and carve val by group (Kaggle's Kermany val holds 16 images). */
+  readonly mergeOfficialVal?: boolean;
   readonly scan: (dir: string, o: ScanOptions) => SourceItem[];
   /** Class names in label order; may depend on the scanned items (derm-k). */
   readonly classNames: (items: readonly SourceItem[]) => string[];
@@ -69,6 +71,7 @@ const TASK_LIST: TaskSpec[] = [
     channels: 1,
     splitting: "official",
     scan: scanKermany,
+    mergeOfficialVal: true,
     classNames: fixed(["NORMAL", "PNEUMONIA"]),
     labelOf: (it) => it.rawLabel.toUpperCase(),
     paper: "Chest X-Ray (binary)",
@@ -81,6 +84,7 @@ const TASK_LIST: TaskSpec[] = [
     channels: 1,
     splitting: "official",
     scan: scanKermany,
+    mergeOfficialVal: true,
     classNames: fixed(["normal", "bacterial", "viral"]),
     labelOf: (it) => {
       if (it.rawLabel.toUpperCase() === "NORMAL") return "normal";
