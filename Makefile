@@ -41,8 +41,9 @@ run: setup
 
 ## benchmarks (speed goals live here, never in timed tests)
 bench: setup
+	@/usr/bin/python3 -c "import torch" 2>/dev/null || { if [ "$$(id -u)" = 0 ]; then echo "[bench] installing Debian's python3-torch (the PyTorch reference)"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-torch >/dev/null; else echo "[bench] no PyTorch reference: sudo apt-get install python3-torch"; fi; }
 	node dist/bench/data.js cxr 64
-	@echo "(training and attack benchmarks against PyTorch come with the fast wasm kernels, issue #4)"
+	node dist/bench/compare.js
 
 ## open the notebooks in a Jupyter UI, where one is installed
 notebook lab: setup

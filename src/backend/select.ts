@@ -8,6 +8,8 @@
 import * as os from "node:os";
 import { tf } from "./tf";
 import { selfCheck } from "./selfcheck";
+import { registerWasmKernels } from "./wasm-kernels";
+import { registerGradients } from "./gradients";
 
 /** A tfjs backend name ("tensorflow", "wasm", "cpu", or one a test registers). */
 export type BackendName = string;
@@ -84,6 +86,8 @@ export function defaultCandidates(): BackendCandidate[] {
       backend: "wasm",
       load: async () => {
         require("@tensorflow/tfjs-backend-wasm");
+        // Make it trainable and fast: the missing/slow backprop kernels (src/backend/wasm-kernels).
+        registerWasmKernels();
       },
       // Node cannot start the wasm backend's pthreads, so it computes on one thread.
       threads: () => (require("@tensorflow/tfjs-backend-wasm") as typeof import("@tensorflow/tfjs-backend-wasm")).getThreadsCount(),
@@ -116,6 +120,7 @@ async function tryCandidate(c: BackendCandidate): Promise<void> {
   if (!ok) throw new Error(`tf.setBackend('${c.backend}') failed to initialise it`);
   await tf.ready();
   await selfCheck();
+  registerGradients();
 }
 
 /**

@@ -1,0 +1,90 @@
+/**
+ * `make bench`: this project's wasm backend against PyTorch CPU on the same ResNet (1.23M
+ * parameters), batch 64, at 32x32 and 64x64: a training step and a PGD-20 attack, in images/s,
+ * with the ratio. Stock tfjs-backend-wasm and the pure-JS cpu backend are printed for reference.
+ * Each measurement runs in its own process. Results also go to build/bench/compare.json.
+ *   node dist/bench/compare.js [--sizes 32,64] [--seconds 15] [--no-cpu] [--no-stock]
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const { values: v } = parseArgs({
+  options: {
+    sizes: { type: "string", default: "32,64" },
+    seconds: { type: "string", default: "15" },
+    threads: { type: "string", default: String(Math.min(2, os.availableParallelism())) },
+    "no-cpu": { type: "boolean" },
+    "no-stock": { type: "boolean" },
+  },
+});
+
+interface Row {
+  backend: string;
+  size: number;
+  batch: number;
+  what: string;
+  imgPerSec?: number;
+  error?: string;
+}
+
+function run(cmd: string, args: string[], timeoutS: number): Row[] {
+  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: "utf8", timeout: timeoutS * 1000 });
+  const rows = (r.stdout ?? "")
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as Row);
+  if (rows.length === 0) {
+    const why = r.error ? `${r.error.message}` : (r.stderr ?? "").trim().split("\n").slice(-1)[0] || `exit ${r.status}`;
+    return [{ backend: args.join(" "), size: 0, batch: 0, what: "?", error: why }];
+  }
+  return rows;
+}
+
+const fmt = (r?: Row) => (r === undefined ? "—" : r.error ? "fails" : r.imgPerSec!.toFixed(r.imgPerSec! < 1 ? 3 : 1));
+
+function main(): void {
+  const sizes = v.sizes!.split(",").map(Number);
+  const secs = v.seconds!;
+  const all: Row[] = [];
+  const torch = fs.existsSync("/usr/bin/python3") && spawnSync("/usr/bin/python3", ["-c", "import torch"]).status === 0;
+  console.log(`bench compare: ${os.cpus()[0]?.model ?? "cpu"}, ${os.availableParallelism()} cores; PyTorch threads ${v.threads}; batch 64; ${secs}s per measurement`);
+  for (const size of sizes) {
+    process.stdout.write(`  ${size}x${size}: pytorch…`);
+    if (torch) all.push(...run("/usr/bin/python3", ["bench/torch_ref.py", "--size", String(size), "--threads", v.threads!, "--seconds", secs], 900).map((r) => ({ ...r, backend: "pytorch" })));
+    process.stdout.write(" wasm…");
+    all.push(...run(process.execPath, ["dist/bench/train-step.js", "--backend", "wasm", "--size", String(size), "--seconds", secs], 900));
+    if (!v["no-stock"]) {
+      process.stdout.write(" stock wasm…");
+      all.push(...run(process.execPath, ["dist/bench/train-step.js", "--backend", "wasm-stock", "--size", String(size), "--seconds", secs, "--warmup", "0"], 900));
+    }
+    process.stdout.write("\n");
+  }
+  if (!v["no-cpu"]) {
+    // The pure-JS backend needs ~100 s for one batch-8 step at 32x32: one step, batch 4, no warm-up.
+    process.stdout.write("  cpu backend (32x32, batch 4, one step)…\n");
+    all.push(...run(process.execPath, ["dist/bench/train-step.js", "--backend", "cpu", "--size", "32", "--batch", "4", "--seconds", "1", "--warmup", "0", "--what", "train"], 900));
+  }
+  if (!torch) console.log("  (PyTorch not found: install Debian's python3-torch for the reference column)");
+
+  const find = (backend: string, size: number, what: string) => all.find((r) => r.backend === backend && r.size === size && r.what === what);
+  console.log("\n  size   step      PyTorch   this project   ratio   stock wasm   cpu backend   (images/s)");
+  for (const size of sizes)
+    for (const what of ["train", "pgd20"]) {
+      const t = find("pytorch", size, what);
+      const w = find("wasm", size, what);
+      const ratio = t?.imgPerSec && w?.imgPerSec ? (w.imgPerSec / t.imgPerSec).toFixed(3) : "—";
+      const cpu = find("cpu", size, what);
+      console.log(`  ${`${size}x${size}`.padEnd(6)} ${what.padEnd(8)} ${fmt(t).padStart(8)} ${fmt(w).padStart(14)} ${ratio.padStart(7)} ${fmt(find("wasm-stock", size, what)).padStart(12)} ${(cpu ? `${fmt(cpu)} (b${cpu.batch})` : "—").padStart(13)}`);
+    }
+  for (const r of all.filter((r) => r.error)) console.log(`  note: ${r.backend} ${r.size}x${r.size} ${r.what}: ${r.error}`);
+  const out = path.join(ROOT, "build", "bench");
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(path.join(out, "compare.json"), JSON.stringify(all, null, 2));
+  console.log(`\n  (details: build/bench/compare.json; a profile of the steps: node dist/bench/profile.js --size 64)`);
+}
+
+main();

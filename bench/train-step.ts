@@ -1,0 +1,102 @@
+/**
+ * One benchmark configuration in its own process (so "stock" wasm never sees our kernels):
+ *   node dist/bench/train-step.js --backend wasm|wasm-stock|cpu --size 64 [--batch 64] [--what train|pgd|both]
+ * Prints one JSON line per measurement: {backend, size, batch, what, imgPerSec, ...} or {error}.
+ * A training step is forward + backward + SGD-momentum update on the benchmark ResNet; a PGD step
+ * is 20 input-gradient iterations (BN in inference mode) with sign steps and clipping.
+ */
+import { parseArgs } from "node:util";
+import "@tensorflow/tfjs-backend-wasm";
+import { tf } from "../src/backend/tf";
+import { registerWasmKernels } from "../src/backend/wasm-kernels";
+import { registerGradients } from "../src/backend/gradients";
+import { resnet } from "../src/models";
+
+const { values: v } = parseArgs({
+  options: {
+    backend: { type: "string", default: "wasm" },
+    size: { type: "string", default: "64" },
+    batch: { type: "string", default: "64" },
+    what: { type: "string", default: "both" },
+    seconds: { type: "string", default: "20" },
+    channels: { type: "string", default: "3" },
+    warmup: { type: "string", default: "1" },
+  },
+});
+const size = Number(v.size);
+const batch = Number(v.batch);
+const channels = Number(v.channels);
+const budget = Number(v.seconds) * 1000;
+const warmup = Number(v.warmup);
+
+function emit(o: object): void {
+  console.log(JSON.stringify({ backend: v.backend, size, batch, ...o }));
+}
+
+/** Runs fn until the time budget is spent (at least once after one warm-up); returns seconds per call. */
+async function timeIt(fn: () => Promise<void>, maxRuns: number): Promise<{ perCall: number; runs: number }> {
+  for (let i = 0; i < warmup; i++) await fn(); // warm-up: XNNPACK operator creation, wasm memory growth
+  let runs = 0;
+  const t0 = performance.now();
+  while (runs < maxRuns && (runs === 0 || performance.now() - t0 < budget)) {
+    await fn();
+    runs++;
+  }
+  return { perCall: (performance.now() - t0) / 1000 / runs, runs };
+}
+
+async function main(): Promise<void> {
+  const backend = v.backend === "wasm-stock" ? "wasm" : v.backend!;
+  if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} failed to initialise`);
+  if (v.backend === "wasm") registerWasmKernels();
+  if (v.backend !== "wasm-stock") registerGradients();
+  const model = resnet({ inputShape: [size, size, channels], classes: 2, stem: 32, stages: [32, 64, 128, 256], blocks: 1 });
+  const x = tf.randomUniform([batch, size, size, channels], 0, 1, "float32", 1);
+  const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 2), "int32"), 2);
+  const opt = tf.train.momentum(0.01, 0.9);
+  const loss = (inp: tf.Tensor, training: boolean) => tf.losses.softmaxCrossEntropy(y, model.apply(inp, { training }) as tf.Tensor) as tf.Scalar;
+
+  if (v.what !== "pgd") {
+    try {
+      const step = async () => {
+        const l = opt.minimize(() => loss(x, true), true)!;
+        await l.data();
+        l.dispose();
+      };
+      const t = await timeIt(step, 50);
+      emit({ what: "train", imgPerSec: batch / t.perCall, secPerStep: t.perCall, runs: t.runs, params: model.countParams() });
+    } catch (e) {
+      emit({ what: "train", error: (e as Error).message.split("\n")[0] });
+    }
+  }
+  if (v.what !== "train") {
+    const eps = 1 / 255;
+    const alpha = eps / 10;
+    const grad = tf.grad((inp: tf.Tensor) => loss(inp, false));
+    const pgd = async () => {
+      let adv = tf.clipByValue(x.add(tf.randomUniform(x.shape, -eps, eps, "float32", 2)), 0, 1);
+      for (let i = 0; i < 20; i++) {
+        const next = tf.tidy(() => {
+          const g = grad(adv);
+          const stepped = adv.add(g.sign().mul(alpha));
+          return tf.clipByValue(tf.minimum(tf.maximum(stepped, x.sub(eps)), x.add(eps)), 0, 1);
+        });
+        adv.dispose();
+        adv = next;
+      }
+      await adv.data();
+      adv.dispose();
+    };
+    try {
+      const t = await timeIt(pgd, 20);
+      emit({ what: "pgd20", imgPerSec: batch / t.perCall, secPerAttack: t.perCall, runs: t.runs });
+    } catch (e) {
+      emit({ what: "pgd20", error: (e as Error).message.split("\n")[0] });
+    }
+  }
+}
+
+main().catch((e) => {
+  emit({ error: (e as Error).message });
+  process.exit(1);
+});

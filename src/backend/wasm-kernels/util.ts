@@ -1,0 +1,32 @@
+/**
+ * Shared plumbing for the wasm kernels in this folder: calling the backend's own (XNNPACK)
+ * kernels on TensorInfos, allocating outputs in wasm memory, and freeing intermediates.
+ */
+import { tf } from "../tf";
+
+/** The parts of tfjs-backend-wasm's BackendWasm these kernels use. */
+export interface WasmBackend extends tf.KernelBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+  disposeData(dataId: tf.DataId, force?: boolean): boolean;
+}
+
+/** A stock wasm kernel, looked up once (before ours replace any of the same name). */
+export function stockKernel(name: string): tf.KernelFunc {
+  const k = tf.getKernel(name, "wasm");
+  if (k === undefined) throw new Error(`tfjs-backend-wasm has no '${name}' kernel; is @tensorflow/tfjs-backend-wasm loaded?`);
+  return k.kernelFunc;
+}
+
+export function call(fn: tf.KernelFunc, backend: WasmBackend, inputs: Record<string, tf.TensorInfo>, attrs: object = {}): tf.TensorInfo {
+  return fn({ inputs, backend, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
+}
+
+export function free(backend: WasmBackend, ...infos: tf.TensorInfo[]): void {
+  for (const t of infos) backend.disposeData(t.dataId);
+}
+
+/** A Float32 view of a tensor's data in wasm memory (valid until the next allocation). */
+export function view(backend: WasmBackend, t: tf.TensorInfo): Float32Array {
+  return backend.typedArrayFromHeap(t);
+}

@@ -1,0 +1,2 @@
+export * from "./resnet";
+export * from "./conv";
