@@ -20,7 +20,7 @@ interface Case {
   co: number;
   k: number;
   stride: number;
-  pad: "same" | "valid";
+  pad: "same" | "valid" | tf.backend_util.ExplicitPadding;
 }
 
 const random = (size: number, seed: number) => {
@@ -59,6 +59,10 @@ for (const stride of [1, 2])
 CASES.push({ n: 2, h: 10, w: 10, ci: 8, co: 16, k: 2, stride: 2, pad: "same" }); // even filter
 CASES.push({ n: 2, h: 11, w: 11, ci: 4, co: 6, k: 5, stride: 2, pad: "valid" }); // leftover rows
 CASES.push({ n: 5, h: 16, w: 16, ci: 16, co: 32, k: 3, stride: 2, pad: "same" }); // ResNet downsampling shape
+// Explicit padding larger than the filter: the sub-pixel split would need negative padding,
+// so dx takes the dilation fallback.
+CASES.push({ n: 2, h: 6, w: 7, ci: 3, co: 4, k: 3, stride: 2, pad: [[0, 0], [4, 1], [0, 3], [0, 0]] });
+CASES.push({ n: 2, h: 6, w: 7, ci: 3, co: 4, k: 3, stride: 1, pad: [[0, 0], [3, 0], [1, 2], [0, 0]] });
 
 before(async () => {
   await tf.setBackend("wasm");

@@ -1,7 +1,9 @@
 /**
- * Conv2DBackpropInput (dx) as one XNNPACK forward convolution: a transposed convolution is a
- * convolution of dy, dilated by the stride and padded, with the filter flipped in space and its
- * in/out channels swapped. Replaces the stock kernel, a naive loop.
+ * Conv2DBackpropInput (dx) from XNNPACK forward convolutions, replacing the stock naive loop. A
+ * transposed convolution is a convolution of dy with the filter flipped in space and its in/out
+ * channels swapped. With stride s, output rows and columns fall into s*s phases, each a stride-1
+ * convolution of dy with the filter taps of matching parity (sub-pixel decomposition), so no work
+ * is spent on the zeros a dilated dy would hold.
  */
 import { tf } from "../tf";
 import { call, free, stockKernel, view, type WasmBackend } from "./util";
@@ -24,6 +26,63 @@ function flipSwap(backend: WasmBackend, filter: tf.TensorInfo): tf.TensorInfo {
   return out;
 }
 
+/**
+ * The taps of one output phase r (dx rows i = s*q + r) in one dimension: dx[s*q + r] =
+ * sum_t dy[q + c - t] * w[k0 + s*t], a stride-1 correlation of dy with T reversed taps.
+ */
+function phase(r: number, s: number, padBefore: number, k: number, inSize: number, outSize: number) {
+  const k0 = (r + padBefore) % s;
+  const c = Math.floor((r + padBefore) / s);
+  const taps = k0 < k ? Math.ceil((k - k0) / s) : 0;
+  const count = r < inSize ? Math.ceil((inSize - r) / s) : 0;
+  const before = taps - 1 - c;
+  const after = count + taps - 1 - before - outSize;
+  return { k0, taps, count, before, after };
+}
+
+/** v[j,l,co,ci] = w[k0h + sh*(Th-1-j), k0w + sw*(Tw-1-l), ci, co]: the phase's taps, flipped, channels swapped. */
+function subFilter(backend: WasmBackend, filter: tf.TensorInfo, ph: ReturnType<typeof phase>, pw: ReturnType<typeof phase>, sh: number, sw: number): tf.TensorInfo {
+  const [, kw, ci, co] = filter.shape;
+  const out = backend.makeOutput([ph.taps, pw.taps, co, ci], "float32");
+  const src = view(backend, filter);
+  const dst = view(backend, out);
+  for (let j = 0; j < ph.taps; j++)
+    for (let l = 0; l < pw.taps; l++) {
+      const s0 = ((ph.k0 + sh * (ph.taps - 1 - j)) * kw + (pw.k0 + sw * (pw.taps - 1 - l))) * ci * co;
+      const d0 = (j * pw.taps + l) * co * ci;
+      for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) dst[d0 + o * ci + c] = src[s0 + c * co + o];
+    }
+  return out;
+}
+
+/** Fallback for explicit paddings that would need negative convolution padding: dilate dy. */
+function viaDilation(backend: WasmBackend, dy: tf.TensorInfo, filter: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo {
+  const { batchSize: n, inHeight: ih, inWidth: iw, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, outChannels: co } = info;
+  const top = kh - 1 - info.padInfo.top;
+  const left = kw - 1 - info.padInfo.left;
+  const w = flipSwap(backend, filter);
+  const ph = ih + kh - 1;
+  const pw = iw + kw - 1;
+  const x = backend.makeOutput([n, ph, pw, co], "float32");
+  const dst = view(backend, x);
+  dst.fill(0);
+  const src = view(backend, dy);
+  for (let b = 0; b < n; b++)
+    for (let r = 0; r < oh; r++) {
+      const pr = top + r * sh;
+      if (pr < 0 || pr >= ph) continue;
+      for (let c = 0; c < ow; c++) {
+        const pc = left + c * sw;
+        if (pc < 0 || pc >= pw) continue;
+        const s0 = ((b * oh + r) * ow + c) * co;
+        dst.set(src.subarray(s0, s0 + co), ((b * ph + pr) * pw + pc) * co);
+      }
+    }
+  const dx = call(conv2d, backend, { x, filter: w }, { strides: [1, 1], pad: "valid", dataFormat: "NHWC", dilations: [1, 1] });
+  free(backend, w, x);
+  return dx;
+}
+
 function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs: tf.NamedAttrMap }): tf.TensorInfo {
   const { inputs, backend, attrs } = args;
   const dy = inputs.dy as tf.TensorInfo;
@@ -32,39 +91,37 @@ function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: Was
   const format = tf.backend_util.convertConv2DDataFormat(dataFormat);
   if (format !== "channelsLast") return fallback(args) as tf.TensorInfo;
   const info = tf.backend_util.computeConv2DInfo(inputShape as [number, number, number, number], filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, format);
-  const { batchSize: n, inHeight: ih, inWidth: iw, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, outChannels: co } = info;
-  // Padding of the transposed convolution: dx[i] = sum_k dyDilated[i + (KH-1-padTop) - k] * w[KH-1-k].
-  const top = kh - 1 - info.padInfo.top;
-  const left = kw - 1 - info.padInfo.left;
-  const bottom = ih + kh - 1 - top - ((oh - 1) * sh + 1);
-  const right = iw + kw - 1 - left - ((ow - 1) * sw + 1);
-  const w = flipSwap(backend, filter);
-  let x = dy;
-  let convPad: tf.backend_util.ExplicitPadding | "valid" = [[0, 0], [top, bottom], [left, right], [0, 0]];
-  if (sh > 1 || sw > 1 || top < 0 || left < 0 || bottom < 0 || right < 0) {
-    // Build the dilated, padded dy explicitly (zeros between strided rows/columns).
-    const ph = ih + kh - 1;
-    const pw = iw + kw - 1;
-    x = backend.makeOutput([n, ph, pw, co], "float32");
-    const dst = view(backend, x);
-    dst.fill(0);
-    const src = view(backend, dy);
-    for (let b = 0; b < n; b++)
-      for (let r = 0; r < oh; r++) {
-        const pr = top + r * sh;
-        if (pr < 0 || pr >= ph) continue;
-        for (let c = 0; c < ow; c++) {
-          const pc = left + c * sw;
-          if (pc < 0 || pc >= pw) continue;
-          const s0 = ((b * oh + r) * ow + c) * co;
-          dst.set(src.subarray(s0, s0 + co), ((b * ph + pr) * pw + pc) * co);
+  const { batchSize: n, inHeight: ih, inWidth: iw, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, inChannels: ci } = info;
+  const rows = Array.from({ length: sh }, (_, r) => phase(r, sh, info.padInfo.top, kh, ih, oh));
+  const cols = Array.from({ length: sw }, (_, r) => phase(r, sw, info.padInfo.left, kw, iw, ow));
+  if ([...rows, ...cols].some((p) => p.taps > 0 && p.count > 0 && (p.before < 0 || p.after < 0))) return viaDilation(backend, dy, filter, info);
+
+  const convPhase = (p: (typeof rows)[number], q: (typeof cols)[number]) => {
+    const w = subFilter(backend, filter, p, q, sh, sw);
+    const out = call(conv2d, backend, { x: dy, filter: w }, { strides: [1, 1], pad: [[0, 0], [p.before, p.after], [q.before, q.after], [0, 0]], dataFormat: "NHWC", dilations: [1, 1] });
+    free(backend, w);
+    return out;
+  };
+  // Stride 1: one phase, and its convolution is dx itself.
+  if (sh === 1 && sw === 1) return convPhase(rows[0], cols[0]);
+
+  // Stride s: s*s stride-1 convolutions (together the work of one), interleaved into dx.
+  const dx = backend.makeOutput([n, ih, iw, ci], "float32");
+  if ([...rows, ...cols].some((p) => p.taps === 0 && p.count > 0)) view(backend, dx).fill(0);
+  for (const [r, p] of rows.entries())
+    for (const [c, q] of cols.entries()) {
+      if (p.taps === 0 || q.taps === 0 || p.count === 0 || q.count === 0) continue;
+      const part = convPhase(p, q);
+      const src = view(backend, part);
+      const dst = view(backend, dx);
+      for (let b = 0; b < n; b++)
+        for (let i = 0; i < p.count; i++) {
+          const rowSrc = (b * p.count + i) * q.count * ci;
+          const rowDst = (b * ih + r + sh * i) * iw * ci;
+          for (let j = 0; j < q.count; j++) dst.set(src.subarray(rowSrc + j * ci, rowSrc + (j + 1) * ci), rowDst + (c + sw * j) * ci);
         }
-      }
-    convPad = "valid";
-  }
-  const dx = call(conv2d, backend, { x, filter: w }, { strides: [1, 1], pad: convPad, dataFormat: "NHWC", dilations: [1, 1] });
-  free(backend, w);
-  if (x !== dy) free(backend, x);
+      free(backend, part);
+    }
   return dx;
 }
 
