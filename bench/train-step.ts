@@ -11,6 +11,7 @@ import { tf } from "../src/backend/tf";
 import { registerWasmKernels } from "../src/backend/wasm-kernels";
 import { registerGradients } from "../src/backend/gradients";
 import { resnet } from "../src/models";
+import { WasmPool, type PoolModel } from "../src/backend/parallel";
 
 const { values: v } = parseArgs({
   options: {
@@ -21,6 +22,7 @@ const { values: v } = parseArgs({
     seconds: { type: "string", default: "20" },
     channels: { type: "string", default: "3" },
     warmup: { type: "string", default: "1" },
+    workers: { type: "string", default: "1" },
   },
 });
 const size = Number(v.size);
@@ -28,9 +30,10 @@ const batch = Number(v.batch);
 const channels = Number(v.channels);
 const budget = Number(v.seconds) * 1000;
 const warmup = Number(v.warmup);
+const workers = Number(v.workers);
 
 function emit(o: object): void {
-  console.log(JSON.stringify({ backend: v.backend, size, batch, ...o }));
+  console.log(JSON.stringify({ backend: workers > 1 ? `${v.backend}-x${workers}` : v.backend, size, batch, workers, ...o }));
 }
 
 /** Runs fn until the time budget is spent (at least once after one warm-up); returns seconds per call. */
@@ -55,14 +58,29 @@ async function main(): Promise<void> {
   const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 2), "int32"), 2);
   const opt = tf.train.momentum(0.01, 0.9);
   const loss = (inp: tf.Tensor, training: boolean) => tf.losses.softmaxCrossEntropy(y, model.apply(inp, { training }) as tf.Tensor) as tf.Scalar;
+  const labels = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 2), "int32");
+  let pool: WasmPool | undefined;
+  let pm: PoolModel | undefined;
+  if (workers > 1) {
+    if (v.backend !== "wasm") throw new Error("--workers needs --backend wasm");
+    pool = await WasmPool.create(workers);
+    pm = await pool.loadModel(model);
+  }
 
   if (v.what !== "pgd") {
     try {
-      const step = async () => {
-        const l = opt.minimize(() => loss(x, true), true)!;
-        await l.data();
-        l.dispose();
-      };
+      const step = pool
+        ? async () => {
+            const { grads } = await pool!.trainGradients(pm!, x as tf.Tensor4D, labels);
+            opt.applyGradients(grads as unknown as Parameters<typeof opt.applyGradients>[0]);
+            tf.dispose(Object.values(grads));
+            await pool!.syncWeights(pm!);
+          }
+        : async () => {
+            const l = opt.minimize(() => loss(x, true), true)!;
+            await l.data();
+            l.dispose();
+          };
       const t = await timeIt(step, 50);
       emit({ what: "train", imgPerSec: batch / t.perCall, secPerStep: t.perCall, runs: t.runs, params: model.countParams() });
     } catch (e) {
@@ -76,12 +94,14 @@ async function main(): Promise<void> {
     const pgd = async () => {
       let adv = tf.clipByValue(x.add(tf.randomUniform(x.shape, -eps, eps, "float32", 2)), 0, 1);
       for (let i = 0; i < 20; i++) {
+        const pg = pool ? (await pool.inputGradient(pm!, adv as tf.Tensor4D, labels)).grad : undefined;
         const next = tf.tidy(() => {
-          const g = grad(adv);
+          const g = pg ?? grad(adv);
           const stepped = adv.add(g.sign().mul(alpha));
           return tf.clipByValue(tf.minimum(tf.maximum(stepped, x.sub(eps)), x.add(eps)), 0, 1);
         });
         adv.dispose();
+        pg?.dispose();
         adv = next;
       }
       await adv.data();
@@ -94,6 +114,7 @@ async function main(): Promise<void> {
       emit({ what: "pgd20", error: (e as Error).message.split("\n")[0] });
     }
   }
+  await pool?.close();
 }
 
 main().catch((e) => {

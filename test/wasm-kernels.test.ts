@@ -131,3 +131,32 @@ test("memory stays flat over repeated backprops (tensors and the wasm heap)", as
   assert.equal(tf.memory().numBytes, tensors);
   assert.equal(heap(), heapBefore, "wasm heap grew");
 });
+
+test("Sum and Mean over leading axes (matmul path) and other axes (stock path) match the cpu backend", async () => {
+  const shapes: Array<[number[], number[], boolean]> = [
+    [[16, 8, 8, 5], [0, 1, 2], false], // BN statistics: N, H, W
+    [[16, 8, 8, 5], [0, 1, 2], true],
+    [[64, 3], [0], false],
+    [[300], [0], false], // full reduction: stock
+    [[4, 6, 5], [1], false], // middle axis: stock
+    [[4, 6, 5], [2], true], // innermost: stock
+    [[8, 9], [0], false], // too small for the matmul path
+  ];
+  for (const [i, [shape, axes, keepDims]] of shapes.entries()) {
+    const values = random(shape.reduce((a, b) => a * b, 1), 500 + i);
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => {
+        const x = tf.tensor(values, shape);
+        return { sum: tf.sum(x, axes, keepDims), mean: tf.mean(x, axes, keepDims) };
+      });
+    };
+    const cpu = await run("cpu");
+    const cs = { shape: cpu.sum.shape, sum: cpu.sum.dataSync() as Float32Array, mean: cpu.mean.dataSync() as Float32Array };
+    const wasm = await run("wasm");
+    assert.deepEqual(wasm.sum.shape, cs.shape, `${shape} ${axes} shape`);
+    assertClose(`sum ${shape} over ${axes}`, wasm.sum.dataSync() as Float32Array, cs.sum);
+    assertClose(`mean ${shape} over ${axes}`, wasm.mean.dataSync() as Float32Array, cs.mean);
+    tf.dispose([cpu.sum, cpu.mean, wasm.sum, wasm.mean]);
+  }
+});

@@ -5,8 +5,10 @@
 import { tf } from "../tf";
 import { conv2DBackpropFilterConfig } from "./conv2d_backprop_filter";
 import { conv2DBackpropInputConfig } from "./conv2d_backprop_input";
+import { meanConfig } from "./mean";
+import { sumConfig } from "./sum";
 
-const KERNELS = [conv2DBackpropFilterConfig, conv2DBackpropInputConfig];
+const KERNELS = [conv2DBackpropFilterConfig, conv2DBackpropInputConfig, sumConfig, meanConfig];
 
 let registered: string[] | undefined;
 

@@ -1,0 +1,2 @@
+export * from "./pool";
+export type { LossKind } from "./protocol";

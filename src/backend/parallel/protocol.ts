@@ -1,0 +1,21 @@
+/** Messages between the main thread and the wasm worker threads (see pool.ts / worker.ts). */
+
+export type LossKind = "ce" | "cw";
+
+export type Request =
+  | { type: "init" }
+  | { type: "loadModel"; key: string; topology: object; weights: Float32Array[] }
+  | { type: "setWeights"; key: string; weights: Float32Array[] }
+  /** Gradient of the summed loss over the shard w.r.t. the input (attacks, saliency). */
+  | { type: "inputGrad"; key: string; x: Float32Array; shape: number[]; labels: Int32Array; loss: LossKind; kappa?: number }
+  /** Gradients of the summed training loss w.r.t. the trainable weights, BN in training mode. */
+  | { type: "trainGrad"; key: string; x: Float32Array; shape: number[]; labels: Int32Array; classes: number };
+
+export type Response =
+  | { ok: true; backend?: string; grad?: Float32Array; loss?: number; grads?: Float32Array[]; state?: Float32Array[] }
+  | { ok: false; error: string };
+
+export interface Envelope<T> {
+  id: number;
+  body: T;
+}

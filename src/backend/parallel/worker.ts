@@ -1,0 +1,91 @@
+/**
+ * A compute worker: its own tfjs + wasm backend (with this project's kernels and gradients) and
+ * replicas of the models the main thread sends. Node cannot start wasm's own threads, so
+ * parallelism comes from several of these, each on its own core.
+ */
+import { parentPort } from "node:worker_threads";
+import "@tensorflow/tfjs-backend-wasm";
+import { tf } from "../tf";
+import { registerWasmKernels } from "../wasm-kernels";
+import { registerGradients } from "../gradients";
+import "../../models"; // registers the custom layers for modelFromJSON
+import type { Envelope, Request, Response } from "./protocol";
+
+const models = new Map<string, tf.LayersModel>();
+
+function model(key: string): tf.LayersModel {
+  const m = models.get(key);
+  if (!m) throw new Error(`worker has no model '${key}'`);
+  return m;
+}
+
+function setAll(m: tf.LayersModel, weights: Float32Array[]): void {
+  const ws = m.weights;
+  if (ws.length !== weights.length) throw new Error(`model has ${ws.length} weights, got ${weights.length}`);
+  // setWeights copies into the variables; the temporaries must go, or each sync leaks a model.
+  tf.tidy(() => m.setWeights(ws.map((w, i) => tf.tensor(weights[i], w.shape as number[]))));
+}
+
+/** Sum over the shard of the per-example loss on logits. */
+function lossSum(logits: tf.Tensor, labels: tf.Tensor1D, kind: "ce" | "cw", kappa = 0): tf.Scalar {
+  const classes = logits.shape[1]!;
+  const onehot = tf.oneHot(labels, classes);
+  if (kind === "ce") return tf.losses.softmaxCrossEntropy(onehot, logits, undefined, 0, tf.Reduction.SUM) as tf.Scalar;
+  // Carlini-Wagner margin (maximised by the attack): max_{j!=y} z_j - z_y, capped at kappa.
+  const real = tf.sum(tf.mul(onehot, logits), 1);
+  const other = tf.max(tf.sub(logits, tf.mul(onehot, 1e9)), 1);
+  return tf.sum(tf.minimum(tf.sub(other, real), kappa)) as tf.Scalar;
+}
+
+async function handle(req: Request): Promise<Response> {
+  switch (req.type) {
+    case "init":
+      await tf.setBackend("wasm");
+      registerWasmKernels();
+      registerGradients();
+      return { ok: true, backend: tf.getBackend() };
+    case "loadModel": {
+      const m = await tf.models.modelFromJSON(req.topology as tf.io.ModelJSON["modelTopology"] as never);
+      setAll(m, req.weights);
+      models.get(req.key)?.dispose();
+      models.set(req.key, m);
+      return { ok: true };
+    }
+    case "setWeights":
+      setAll(model(req.key), req.weights);
+      return { ok: true };
+    case "inputGrad": {
+      const m = model(req.key);
+      const out = tf.tidy(() => {
+        const x = tf.tensor(req.x, req.shape);
+        const y = tf.tensor1d(req.labels, "int32");
+        const { value, grad } = tf.valueAndGrad((inp: tf.Tensor) => lossSum(m.apply(inp, { training: false }) as tf.Tensor, y, req.loss, req.kappa))(x);
+        return { grad: grad.dataSync() as Float32Array, loss: value.dataSync()[0] };
+      });
+      return { ok: true, grad: out.grad, loss: out.loss };
+    }
+    case "trainGrad": {
+      const m = model(req.key);
+      const vars = m.trainableWeights.map((w) => w.read() as tf.Variable);
+      const out = tf.tidy(() => {
+        const x = tf.tensor(req.x, req.shape);
+        const y = tf.tensor1d(req.labels, "int32");
+        const { value, grads } = tf.variableGrads(() => lossSum(m.apply(x, { training: true }) as tf.Tensor, y, "ce"), vars);
+        return { loss: value.dataSync()[0], grads: vars.map((v) => grads[v.name].dataSync() as Float32Array) };
+      });
+      // Batch-norm moving statistics after this shard's update.
+      const state = m.nonTrainableWeights.map((w) => w.read().dataSync() as Float32Array);
+      return { ok: true, loss: out.loss, grads: out.grads, state };
+    }
+  }
+}
+
+parentPort!.on("message", async (msg: Envelope<Request>) => {
+  let body: Response;
+  try {
+    body = await handle(msg.body);
+  } catch (err) {
+    body = { ok: false, error: err instanceof Error ? err.message : String(err) };
+  }
+  parentPort!.postMessage({ id: msg.id, body });
+});
