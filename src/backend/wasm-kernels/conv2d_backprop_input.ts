@@ -6,7 +6,7 @@
  * is spent on the zeros a dilated dy would hold.
  */
 import { tf } from "../tf";
-import { call, free, stockKernel, view, type WasmBackend } from "./util";
+import { call, free, replacing, stockKernel, view, type WasmBackend } from "./util";
 
 let conv2d: tf.KernelFunc;
 let fallback: tf.KernelFunc;
@@ -128,5 +128,5 @@ function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: Was
 export const conv2DBackpropInputConfig = (): tf.KernelConfig => {
   conv2d = stockKernel("Conv2D");
   fallback = stockKernel("Conv2DBackpropInput");
-  return { kernelName: "Conv2DBackpropInput", backendName: "wasm", kernelFunc: conv2DBackpropInput as unknown as tf.KernelFunc };
+  return replacing("Conv2DBackpropInput", conv2DBackpropInput);
 };

@@ -1,10 +1,10 @@
 /** Mean over leading axes as one XNNPACK matrix product (see reduce_leading.ts); else the stock kernel. */
 import { tf } from "../tf";
 import { captureStock, reduceLeading } from "./reduce_leading";
-import { stockKernel } from "./util";
+import { replacing, stockKernel } from "./util";
 
 export const meanConfig = (): tf.KernelConfig => {
   captureStock();
   const stock = stockKernel("Mean");
-  return { kernelName: "Mean", backendName: "wasm", kernelFunc: reduceLeading("mean", stock) as unknown as tf.KernelFunc };
+  return replacing("Mean", reduceLeading("mean", stock));
 };

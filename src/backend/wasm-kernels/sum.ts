@@ -1,10 +1,10 @@
 /** Sum over leading axes as one XNNPACK matrix product (see reduce_leading.ts); else the stock kernel. */
 import { tf } from "../tf";
 import { captureStock, reduceLeading } from "./reduce_leading";
-import { stockKernel } from "./util";
+import { replacing, stockKernel } from "./util";
 
 export const sumConfig = (): tf.KernelConfig => {
   captureStock();
   const stock = stockKernel("Sum");
-  return { kernelName: "Sum", backendName: "wasm", kernelFunc: reduceLeading("sum", stock) as unknown as tf.KernelFunc };
+  return replacing("Sum", reduceLeading("sum", stock));
 };

@@ -11,11 +11,26 @@ export interface WasmBackend extends tf.KernelBackend {
   disposeData(dataId: tf.DataId, force?: boolean): boolean;
 }
 
-/** A stock wasm kernel, looked up once (before ours replace any of the same name). */
-export function stockKernel(name: string): tf.KernelFunc {
+/** A stock wasm kernel's config, looked up once (before ours replace any of the same name). */
+export function stockConfig(name: string): tf.KernelConfig {
   const k = tf.getKernel(name, "wasm");
   if (k === undefined) throw new Error(`tfjs-backend-wasm has no '${name}' kernel; is @tensorflow/tfjs-backend-wasm loaded?`);
-  return k.kernelFunc;
+  return k;
+}
+
+/** A stock wasm kernel's function. */
+export function stockKernel(name: string): tf.KernelFunc {
+  return stockConfig(name).kernelFunc;
+}
+
+/**
+ * A config replacing the stock kernel of the same name. It keeps the stock setupFunc: the
+ * backend runs setup functions when it initialises, and the stock kernel we fall back to needs
+ * its wasm function bound even though it is no longer registered itself.
+ */
+export function replacing(name: string, kernelFunc: unknown): tf.KernelConfig {
+  const stock = tf.getKernel(name, "wasm");
+  return { kernelName: name, backendName: "wasm", kernelFunc: kernelFunc as tf.KernelFunc, ...(stock?.setupFunc ? { setupFunc: stock.setupFunc } : {}) };
 }
 
 export function call(fn: tf.KernelFunc, backend: WasmBackend, inputs: Record<string, tf.TensorInfo>, attrs: object = {}): tf.TensorInfo {
