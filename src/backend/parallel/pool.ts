@@ -128,10 +128,9 @@ export class WasmPool {
     const per = x.size / n;
     const xs = x.dataSync() as Float32Array;
     const ys = Int32Array.from(labels.dataSync());
-    const classes = (pm.model.outputs[0].shape[1] as number) ?? 0;
     const bounds = shardBounds(n, this.size);
     const parts = await Promise.all(
-      bounds.map(([a, b], i) => this.channels[i].send({ type: "trainGrad", key: pm.key, x: xs.slice(a * per, b * per), shape: [b - a, ...x.shape.slice(1)], labels: ys.slice(a, b), classes })),
+      bounds.map(([a, b], i) => this.channels[i].send({ type: "trainGrad", key: pm.key, x: xs.slice(a * per, b * per), shape: [b - a, ...x.shape.slice(1)], labels: ys.slice(a, b) })),
     );
     const vars = pm.model.trainableWeights;
     const grads: tf.NamedTensorMap = {};

@@ -9,7 +9,7 @@ export type Request =
   /** Gradient of the summed loss over the shard w.r.t. the input (attacks, saliency). */
   | { type: "inputGrad"; key: string; x: Float32Array; shape: number[]; labels: Int32Array; loss: LossKind; kappa?: number }
   /** Gradients of the summed training loss w.r.t. the trainable weights, BN in training mode. */
-  | { type: "trainGrad"; key: string; x: Float32Array; shape: number[]; labels: Int32Array; classes: number };
+  | { type: "trainGrad"; key: string; x: Float32Array; shape: number[]; labels: Int32Array };
 
 export type Response =
   | { ok: true; backend?: string; grad?: Float32Array; loss?: number; grads?: Float32Array[]; state?: Float32Array[] }

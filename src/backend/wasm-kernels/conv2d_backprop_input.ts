@@ -11,21 +11,6 @@ import { call, free, replacing, stockKernel, view, type WasmBackend } from "./ut
 let conv2d: tf.KernelFunc;
 let fallback: tf.KernelFunc;
 
-/** w[kh,kw,ci,co] -> w'[KH-1-kh, KW-1-kw, co, ci]. Filters are small; a JS loop is cheap. */
-function flipSwap(backend: WasmBackend, filter: tf.TensorInfo): tf.TensorInfo {
-  const [kh, kw, ci, co] = filter.shape;
-  const out = backend.makeOutput([kh, kw, co, ci], "float32");
-  const src = view(backend, filter);
-  const dst = view(backend, out);
-  for (let i = 0; i < kh; i++)
-    for (let j = 0; j < kw; j++) {
-      const s0 = (i * kw + j) * ci * co;
-      const d0 = ((kh - 1 - i) * kw + (kw - 1 - j)) * co * ci;
-      for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) dst[d0 + o * ci + c] = src[s0 + c * co + o];
-    }
-  return out;
-}
-
 /**
  * The taps of one output phase r (dx rows i = s*q + r) in one dimension: dx[s*q + r] =
  * sum_t dy[q + c - t] * w[k0 + s*t], a stride-1 correlation of dy with T reversed taps.
@@ -40,7 +25,7 @@ function phase(r: number, s: number, padBefore: number, k: number, inSize: numbe
   return { k0, taps, count, before, after };
 }
 
-/** v[j,l,co,ci] = w[k0h + sh*(Th-1-j), k0w + sw*(Tw-1-l), ci, co]: the phase's taps, flipped, channels swapped. */
+/** v[j,l,co,ci] = w[k0h + sh*(Th-1-j), k0w + sw*(Tw-1-l), ci, co]: the phase's taps, flipped, channels swapped (filters are small; a JS loop is cheap). */
 function subFilter(backend: WasmBackend, filter: tf.TensorInfo, ph: ReturnType<typeof phase>, pw: ReturnType<typeof phase>, sh: number, sw: number): tf.TensorInfo {
   const [, kw, ci, co] = filter.shape;
   const out = backend.makeOutput([ph.taps, pw.taps, co, ci], "float32");
@@ -60,7 +45,9 @@ function viaDilation(backend: WasmBackend, dy: tf.TensorInfo, filter: tf.TensorI
   const { batchSize: n, inHeight: ih, inWidth: iw, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, outChannels: co } = info;
   const top = kh - 1 - info.padInfo.top;
   const left = kw - 1 - info.padInfo.left;
-  const w = flipSwap(backend, filter);
+  // All taps at stride 1: the whole filter flipped in space, channels swapped.
+  const all = (k: number) => ({ k0: 0, taps: k, count: 0, before: 0, after: 0 });
+  const w = subFilter(backend, filter, all(kh), all(kw), 1, 1);
   const ph = ih + kh - 1;
   const pw = iw + kw - 1;
   const x = backend.makeOutput([n, ph, pw, co], "float32");
