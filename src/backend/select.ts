@@ -120,7 +120,6 @@ async function tryCandidate(c: BackendCandidate): Promise<void> {
   if (!ok) throw new Error(`tf.setBackend('${c.backend}') failed to initialise it`);
   await tf.ready();
   await selfCheck();
-  registerGradients();
 }
 
 /**
@@ -139,6 +138,7 @@ export async function selectBackend(
   for (const c of candidates) {
     try {
       await tryCandidate(c);
+      registerGradients(); // backend-independent: registered once a backend works
       return {
         id: c.id,
         backend: c.backend,

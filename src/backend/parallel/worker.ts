@@ -56,23 +56,26 @@ async function handle(req: Request): Promise<Response> {
       return { ok: true };
     case "inputGrad": {
       const m = model(req.key);
-      const out = tf.tidy(() => {
+      // tidy returns tensors only: it walks whatever it returns, element by element for arrays.
+      const { value, grad } = tf.tidy(() => {
         const x = tf.tensor(req.x, req.shape);
         const y = tf.tensor1d(req.labels, "int32");
-        const { value, grad } = tf.valueAndGrad((inp: tf.Tensor) => lossSum(m.apply(inp, { training: false }) as tf.Tensor, y, req.loss, req.kappa))(x);
-        return { grad: grad.dataSync() as Float32Array, loss: value.dataSync()[0] };
+        return tf.valueAndGrad((inp: tf.Tensor) => lossSum(m.apply(inp, { training: false }) as tf.Tensor, y, req.loss, req.kappa))(x);
       });
+      const out = { grad: grad.dataSync() as Float32Array, loss: value.dataSync()[0] };
+      tf.dispose([value, grad]);
       return { ok: true, grad: out.grad, loss: out.loss };
     }
     case "trainGrad": {
       const m = model(req.key);
       const vars = m.trainableWeights.map((w) => w.read() as tf.Variable);
-      const out = tf.tidy(() => {
+      const { value, grads } = tf.tidy(() => {
         const x = tf.tensor(req.x, req.shape);
         const y = tf.tensor1d(req.labels, "int32");
-        const { value, grads } = tf.variableGrads(() => lossSum(m.apply(x, { training: true }) as tf.Tensor, y, "ce"), vars);
-        return { loss: value.dataSync()[0], grads: vars.map((v) => grads[v.name].dataSync() as Float32Array) };
+        return tf.variableGrads(() => lossSum(m.apply(x, { training: true }) as tf.Tensor, y, "ce"), vars);
       });
+      const out = { loss: value.dataSync()[0], grads: vars.map((v) => grads[v.name].dataSync() as Float32Array) };
+      tf.dispose([value, ...Object.values(grads)]);
       // Batch-norm moving statistics after this shard's update.
       const state = m.nonTrainableWeights.map((w) => w.read().dataSync() as Float32Array);
       return { ok: true, loss: out.loss, grads: out.grads, state };
