@@ -1,9 +1,10 @@
 /**
- * `make bench`: this project's wasm backend against PyTorch CPU on the same ResNet (1.23M
- * parameters), batch 64, at 32x32 and 64x64: a training step and a PGD-20 attack, in images/s,
+ * `make bench`: this project's wasm backend against PyTorch CPU on the same ResNets (the 1.23M
+ * benchmark network and the cpu profile's ResNet-20), batch 64, at 32x32 and 64x64: a training
+ * step and a PGD-20 attack, in images/s,
  * with the ratio. Stock tfjs-backend-wasm and the pure-JS cpu backend are printed for reference.
  * Each measurement runs in its own process. Results also go to build/bench/compare.json.
- *   node dist/bench/compare.js [--sizes 32,64] [--seconds 15] [--no-cpu] [--no-stock]
+ *   node dist/bench/compare.js [--models resnet-bench,resnet20] [--sizes 32,64] [--seconds 15] [--no-cpu] [--no-stock]
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -15,6 +16,7 @@ const ROOT = path.resolve(__dirname, "..", "..");
 const { values: v } = parseArgs({
   options: {
     sizes: { type: "string", default: "32,64" },
+    models: { type: "string", default: "resnet-bench,resnet20" },
     seconds: { type: "string", default: "15" },
     threads: { type: "string", default: String(Math.min(2, os.availableParallelism())) },
     "no-cpu": { type: "boolean" },
@@ -24,6 +26,7 @@ const { values: v } = parseArgs({
 
 interface Row {
   backend: string;
+  model?: string;
   size: number;
   batch: number;
   what: string;
@@ -52,41 +55,45 @@ function main(): void {
   const all: Row[] = [];
   const torch = fs.existsSync("/usr/bin/python3") && spawnSync("/usr/bin/python3", ["-c", "import torch"]).status === 0;
   console.log(`bench compare: ${os.cpus()[0]?.model ?? "cpu"}, ${os.availableParallelism()} cores; PyTorch threads ${v.threads}; batch 64; ${secs}s per measurement`);
-  for (const size of sizes) {
-    process.stdout.write(`  ${size}x${size}: pytorch…`);
-    if (torch) all.push(...run("/usr/bin/python3", ["bench/torch_ref.py", "--size", String(size), "--threads", v.threads!, "--seconds", secs], 900).map((r) => ({ ...r, backend: "pytorch" })));
-    process.stdout.write(" wasm…");
-    all.push(...run(process.execPath, ["dist/bench/train-step.js", "--backend", "wasm", "--size", String(size), "--seconds", secs], 900));
-    if (Number(v.threads) > 1) {
-      process.stdout.write(` wasm x${v.threads} workers…`);
-      all.push(...run(process.execPath, ["dist/bench/train-step.js", "--backend", "wasm", "--workers", v.threads!, "--size", String(size), "--seconds", secs], 900));
+  const models = v.models!.split(",");
+  for (const model of models)
+    for (const size of sizes) {
+      const common = ["--size", String(size), "--seconds", secs, "--model", model];
+      process.stdout.write(`  ${model} ${size}x${size}: pytorch…`);
+      if (torch) all.push(...run("/usr/bin/python3", ["bench/torch_ref.py", ...common, "--threads", v.threads!], 900).map((r) => ({ ...r, backend: "pytorch" })));
+      process.stdout.write(" wasm…");
+      all.push(...run(process.execPath, ["dist/bench/train-step.js", "--backend", "wasm", ...common], 900));
+      if (Number(v.threads) > 1) {
+        process.stdout.write(` wasm x${v.threads} workers…`);
+        all.push(...run(process.execPath, ["dist/bench/train-step.js", "--backend", "wasm", "--workers", v.threads!, ...common], 900));
+      }
+      if (!v["no-stock"]) {
+        process.stdout.write(" stock wasm…");
+        all.push(...run(process.execPath, ["dist/bench/train-step.js", "--backend", "wasm-stock", ...common, "--warmup", "0"], 900));
+      }
+      process.stdout.write("\n");
     }
-    if (!v["no-stock"]) {
-      process.stdout.write(" stock wasm…");
-      all.push(...run(process.execPath, ["dist/bench/train-step.js", "--backend", "wasm-stock", "--size", String(size), "--seconds", secs, "--warmup", "0"], 900));
-    }
-    process.stdout.write("\n");
-  }
   if (!v["no-cpu"]) {
     // The pure-JS backend needs ~100 s for one batch-8 step at 32x32: one step, batch 4, no warm-up.
     process.stdout.write("  cpu backend (32x32, batch 4, one step)…\n");
-    all.push(...run(process.execPath, ["dist/bench/train-step.js", "--backend", "cpu", "--size", "32", "--batch", "4", "--seconds", "1", "--warmup", "0", "--what", "train"], 900));
+    all.push(...run(process.execPath, ["dist/bench/train-step.js", "--backend", "cpu", "--model", models[0], "--size", "32", "--batch", "4", "--seconds", "1", "--warmup", "0", "--what", "train"], 900));
   }
   if (!torch) console.log("  (PyTorch not found: install Debian's python3-torch for the reference column)");
 
-  const find = (backend: string, size: number, what: string) => all.find((r) => r.backend === backend && r.size === size && r.what === what);
+  const find = (backend: string, model: string, size: number, what: string) => all.find((r) => r.backend === backend && r.model === model && r.size === size && r.what === what);
   const par = `wasm-x${v.threads}`;
-  console.log(`\n  size   step      PyTorch(${v.threads}t)   wasm 1 thread   wasm x${v.threads} workers   ratio   stock wasm   cpu backend   (images/s)`);
-  for (const size of sizes)
-    for (const what of ["train", "pgd20"]) {
-      const t = find("pytorch", size, what);
-      const w1 = find("wasm", size, what);
-      const wn = find(par, size, what);
-      const best = [w1, wn].filter((r) => r?.imgPerSec).sort((a, b) => b!.imgPerSec! - a!.imgPerSec!)[0];
-      const ratio = t?.imgPerSec && best?.imgPerSec ? (best.imgPerSec / t.imgPerSec).toFixed(3) : "—";
-      const cpu = find("cpu", size, what);
-      console.log(`  ${`${size}x${size}`.padEnd(6)} ${what.padEnd(8)} ${fmt(t).padStart(12)} ${fmt(w1).padStart(15)} ${fmt(wn).padStart(17)} ${ratio.padStart(7)} ${fmt(find("wasm-stock", size, what)).padStart(12)} ${(cpu ? `${fmt(cpu)} (b${cpu.batch})` : "—").padStart(13)}`);
-    }
+  console.log(`\n  model         size   step      PyTorch(${v.threads}t)   wasm 1 thread   wasm x${v.threads} workers   ratio   stock wasm   cpu backend   (images/s)`);
+  for (const model of models)
+    for (const size of sizes)
+      for (const what of ["train", "pgd20"]) {
+        const t = find("pytorch", model, size, what);
+        const w1 = find("wasm", model, size, what);
+        const wn = find(par, model, size, what);
+        const best = [w1, wn].filter((r) => r?.imgPerSec).sort((a, b) => b!.imgPerSec! - a!.imgPerSec!)[0];
+        const ratio = t?.imgPerSec && best?.imgPerSec ? (best.imgPerSec / t.imgPerSec).toFixed(3) : "—";
+        const cpu = find("cpu", model, size, what);
+        console.log(`  ${model.padEnd(13)} ${`${size}x${size}`.padEnd(6)} ${what.padEnd(8)} ${fmt(t).padStart(12)} ${fmt(w1).padStart(15)} ${fmt(wn).padStart(17)} ${ratio.padStart(7)} ${fmt(find("wasm-stock", model, size, what)).padStart(12)} ${(cpu ? `${fmt(cpu)} (b${cpu.batch})` : "—").padStart(13)}`);
+      }
   console.log("  ratio = the faster of this project's columns / PyTorch");
   for (const r of all.filter((r) => r.error)) console.log(`  note: ${r.backend} ${r.size}x${r.size} ${r.what}: ${r.error}`);
   const out = path.join(ROOT, "build", "bench");

@@ -30,17 +30,27 @@ class Block(nn.Module):
         return F.relu(y + (self.proj(x) if self.proj is not None else x))
 
 
-class ResNet(nn.Module):
-    """conv32 stem, one BasicBlock per stage 32/64/128/256, GAP, dense: as src/models/resnet.ts."""
+# The same named architectures as src/models/registry.ts.
+ARCHS = {
+    "resnet-tiny": dict(stem=8, stages=(8, 16), blocks=1),
+    "resnet20": dict(stem=16, stages=(16, 32, 64), blocks=3),
+    "resnet-bench": dict(stem=32, stages=(32, 64, 128, 256), blocks=1),
+}
 
-    def __init__(self, channels=3, classes=2, stem=32, stages=(32, 64, 128, 256)):
+
+class ResNet(nn.Module):
+    """A 3x3 stem, BasicBlock stages, GAP, dense: as src/models/resnet.ts."""
+
+    def __init__(self, channels=3, classes=2, stem=32, stages=(32, 64, 128, 256), blocks=1):
         super().__init__()
         self.stem = nn.Sequential(nn.Conv2d(channels, stem, 3, 1, 1, bias=False), nn.BatchNorm2d(stem), nn.ReLU())
-        blocks, cin = [], stem
+        cin = stem
+        layers = []
         for i, c in enumerate(stages):
-            blocks.append(Block(cin, c, 1 if i == 0 else 2))
-            cin = c
-        self.blocks = nn.Sequential(*blocks)
+            for b in range(blocks):
+                layers.append(Block(cin, c, 2 if i > 0 and b == 0 else 1))
+                cin = c
+        self.blocks = nn.Sequential(*layers)
         self.fc = nn.Linear(cin, classes)
 
     def forward(self, x):
@@ -64,14 +74,15 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--channels", type=int, default=3)
+    ap.add_argument("--model", default="resnet-bench", choices=sorted(ARCHS))
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = ResNet(a.channels)
+    model = ResNet(a.channels, **ARCHS[a.model])
     x = torch.rand(a.batch, a.channels, a.size, a.size)
     y = torch.arange(a.batch) % 2
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    base = dict(backend=f"pytorch {torch.__version__}", threads=torch.get_num_threads(), size=a.size, batch=a.batch)
+    base = dict(backend=f"pytorch {torch.__version__}", model=a.model, threads=torch.get_num_threads(), size=a.size, batch=a.batch)
     params = sum(p.numel() for p in model.parameters())
 
     def train():

@@ -10,7 +10,7 @@ import "@tensorflow/tfjs-backend-wasm";
 import { tf } from "../src/backend/tf";
 import { registerWasmKernels } from "../src/backend/wasm-kernels";
 import { registerGradients } from "../src/backend/gradients";
-import { resnet } from "../src/models";
+import { buildModel } from "../src/models";
 import { WasmPool, type PoolModel } from "../src/backend/parallel";
 
 const { values: v } = parseArgs({
@@ -23,6 +23,7 @@ const { values: v } = parseArgs({
     channels: { type: "string", default: "3" },
     warmup: { type: "string", default: "1" },
     workers: { type: "string", default: "1" },
+    model: { type: "string", default: "resnet-bench" },
   },
 });
 const size = Number(v.size);
@@ -33,7 +34,7 @@ const warmup = Number(v.warmup);
 const workers = Number(v.workers);
 
 function emit(o: object): void {
-  console.log(JSON.stringify({ backend: workers > 1 ? `${v.backend}-x${workers}` : v.backend, size, batch, workers, ...o }));
+  console.log(JSON.stringify({ backend: workers > 1 ? `${v.backend}-x${workers}` : v.backend, model: v.model, size, batch, workers, ...o }));
 }
 
 /** Runs fn until the time budget is spent (at least once after one warm-up); returns seconds per call. */
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
   if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} failed to initialise`);
   if (v.backend === "wasm") registerWasmKernels();
   if (v.backend !== "wasm-stock") registerGradients();
-  const model = resnet({ inputShape: [size, size, channels], classes: 2, stem: 32, stages: [32, 64, 128, 256], blocks: 1 });
+  const model = buildModel(v.model!, [size, size, channels], 2);
   const x = tf.randomUniform([batch, size, size, channels], 0, 1, "float32", 1);
   const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 2), "int32"), 2);
   const opt = tf.train.momentum(0.01, 0.9);

@@ -1,2 +1,3 @@
 export * from "./resnet";
 export * from "./conv";
+export * from "./registry";
