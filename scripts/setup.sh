@@ -43,6 +43,23 @@ else
   say "Jupyter found ($PY: nbclient $("$PY" -c 'import nbclient; print(nbclient.__version__)'))"
 fi
 
+# --- Debian's Chromium (static figure export and the real-browser test) ---------------------
+# Driven by playwright-core with an explicit executable path; never a browser download.
+if ! command -v chromium >/dev/null && [ -z "${MIA_CHROMIUM:-}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing Debian's chromium (figure export)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  else
+    die "Debian's chromium is missing (needed to export figures). Install it with:
+    sudo apt-get install --no-install-recommends chromium
+or point MIA_CHROMIUM at a Chromium/Chrome binary."
+  fi
+else
+  say "Chromium found ($(command -v chromium || echo "$MIA_CHROMIUM"))"
+fi
+
 # --- tslab kernelspec, project-local ---------------------------------------------------------
 # Lives in .jupyter/ (gitignored), found through JUPYTER_PATH, so the user's own Jupyter
 # configuration is never touched and the kernel always runs this checkout's tslab.

@@ -2,3 +2,5 @@ export * from "./display";
 export * from "./plotly";
 export * from "./table";
 export * from "./grid";
+export * from "./browser";
+export * from "./export";

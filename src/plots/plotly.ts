@@ -17,9 +17,12 @@ export interface Figure {
 
 let libraryEmbedded = false;
 
-function plotlySource(): string {
-  const file = require.resolve("plotly.js-dist");
-  return fs.readFileSync(file, "utf8");
+let source: string | undefined;
+
+/** The plotly.js bundle from the installed plotly.js-dist package (read once). */
+export function plotlySource(): string {
+  source ??= fs.readFileSync(require.resolve("plotly.js-dist"), "utf8");
+  return source;
 }
 
 /** `</script>` inside inline JSON or code would end the script element early. */
@@ -29,32 +32,52 @@ const scriptSafe = (s: string): string => s.replace(/<\/(script)/gi, "<\\/$1");
  * Standalone HTML for a figure: a div and the script that draws it. With `includeLibrary`
  * the plotly.js source is inlined first (it defines window.Plotly).
  */
-export function figureHtml(fig: Figure, options: { includeLibrary?: boolean; id?: string } = {}): string {
+export function figureHtml(fig: Figure, options: { includeLibrary?: boolean; id?: string; fallbackPng?: Buffer } = {}): string {
   const id = options.id ?? `mia-plot-${randomBytes(6).toString("hex")}`;
   const spec = scriptSafe(JSON.stringify({ data: fig.data, layout: fig.layout ?? {}, config: { responsive: true, ...fig.config } }));
   const lib = options.includeLibrary ? `<script type="text/javascript">${scriptSafe(plotlySource())}</script>\n` : "";
   return (
     lib +
-    `<div id="${id}" class="mia-plotly" style="width:100%;min-height:${fig.layout?.height ?? 420}px"></div>\n` +
+    // A static PNG inside the div shows where scripts do not run; the script replaces it.
+    `<div id="${id}" class="mia-plotly" style="width:100%;min-height:${fig.layout?.height ?? 420}px">` +
+    (options.fallbackPng ? `<img alt="figure" style="max-width:100%" src="data:image/png;base64,${options.fallbackPng.toString("base64")}"/>` : "") +
+    `</div>\n` +
     `<script type="text/javascript">(function(){var s=${spec};` +
-    `var go=function(){window.Plotly.newPlot(${JSON.stringify(id)},s.data,s.layout,s.config);};` +
+    `var go=function(){var d=document.getElementById(${JSON.stringify(id)});d.innerHTML="";window.Plotly.newPlot(d,s.data,s.layout,s.config);};` +
     `if(window.Plotly){go();}else{var n=0,t=setInterval(function(){if(window.Plotly||++n>100){clearInterval(t);if(window.Plotly)go();}},50);}})();</script>`
   );
 }
 
-/** Shows a figure inline (in a notebook) or prints a one-line summary (elsewhere). */
-export function showFigure(fig: Figure): void {
+let pngUnavailable: string | undefined;
+
+/**
+ * Shows a figure inline (in a notebook) or prints a one-line summary (elsewhere). In a notebook
+ * the bundle carries the interactive HTML, the plotly JSON for JupyterLab and a static PNG
+ * rendered in headless Chromium, so viewers that run no scripts still show the figure.
+ */
+export async function showFigure(fig: Figure): Promise<void> {
   const title = typeof fig.layout?.title === "string" ? fig.layout.title : fig.layout?.title?.text;
   const summary = `[plotly figure${title ? `: ${title}` : ""}, ${fig.data.length} trace(s)]`;
   if (!inNotebook()) {
     console.log(summary);
     return;
   }
-  const html = figureHtml(fig, { includeLibrary: !libraryEmbedded });
+  let png: Buffer | undefined;
+  if (pngUnavailable === undefined) {
+    try {
+      // Imported lazily: only notebooks that show figures need a browser.
+      png = (await (await import("./export.js")).renderFigure(fig)).png;
+    } catch (e) {
+      pngUnavailable = (e as Error).message.split("\n")[0];
+      console.warn(`[plots] no static PNG beside interactive figures (${pngUnavailable})`);
+    }
+  }
+  const html = figureHtml(fig, { includeLibrary: !libraryEmbedded, fallbackPng: png });
   libraryEmbedded = true;
   display({
     "text/html": html,
     "application/vnd.plotly.v1+json": { data: fig.data, layout: fig.layout ?? {}, config: fig.config ?? {} },
+    ...(png ? { "image/png": png } : {}),
     "text/plain": summary,
   });
 }

@@ -1,0 +1,48 @@
+/**
+ * Static figure export in Debian's headless Chromium (installed by make setup): PNG, SVG and
+ * standalone HTML rendered by plotly.js itself, and INDEX.md mapping files to paper figures.
+ */
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import sharp from "sharp";
+import { closeBrowser, exportFigure, figureHtml, renderFigure } from "../src/plots";
+
+after(closeBrowser);
+
+const line = { data: [{ type: "scatter" as const, mode: "lines" as const, x: [0, 1, 2], y: [0, 1, 4], name: "fgsm" }, { type: "scatter" as const, x: [0, 1, 2], y: [0, 2, 3], name: "pgd" }], layout: { title: { text: "accuracy vs eps" } } };
+
+test("renderFigure: a PNG of the requested size (x scale) and an SVG with one path per line trace", async () => {
+  const { png, svg } = await renderFigure(line, { width: 400, height: 300, scale: 2 });
+  const meta = await sharp(png).metadata();
+  assert.deepEqual([meta.format, meta.width, meta.height], ["png", 800, 600]);
+  const { data } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+  assert.ok(new Set(data).size > 10, "the PNG is not blank");
+  assert.match(svg, /^<svg[^>]+width="400" height="300"/);
+  assert.equal((svg.match(/class="trace scatter/g) ?? []).length, 2, "two traces drawn");
+  assert.ok(svg.includes("accuracy vs eps"));
+});
+
+test("exportFigure writes png/svg/html named after the paper figure and regenerates INDEX.md", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mia-figs-"));
+  const heat = { data: [{ type: "heatmap" as const, z: [[1, 2], [3, 4]] }], layout: {} };
+  await exportFigure(line, { name: "F-acc_cxr", paper: "F-acc", title: "Accuracy vs eps, chest X-ray", notebook: "03-attacks", cell: "7" }, { dir });
+  await exportFigure(heat, { name: "F-saliency_demo", paper: "F-saliency", title: "Saliency demo" }, { dir });
+  await exportFigure(line, { name: "F-acc_cxr", paper: "F-acc", title: "Accuracy vs eps, chest X-ray (rerun)", notebook: "03-attacks", cell: "8" }, { dir });
+  for (const ext of ["png", "svg", "html"]) assert.ok(fs.statSync(path.join(dir, `F-acc_cxr.${ext}`)).size > 100, ext);
+  assert.ok(fs.readFileSync(path.join(dir, "F-acc_cxr.html"), "utf8").includes("plotly.js v"), "standalone: plotly inlined");
+  const index = fs.readFileSync(path.join(dir, "INDEX.md"), "utf8");
+  const rows = index.split("\n").filter((l) => l.startsWith("| F-"));
+  assert.equal(rows.length, 2, "re-export replaces its row");
+  assert.match(rows[0], /^\| F-acc \| Accuracy vs eps, chest X-ray \(rerun\) \| \[png\]\(F-acc_cxr\.png\) .* \| 03-attacks \| 8 \|$/);
+  assert.match(rows[1], /^\| F-saliency \| Saliency demo \|/);
+  await assert.rejects(exportFigure(line, { name: "../escape", paper: "F-x", title: "x" }, { dir }), /must be letters, digits/);
+});
+
+test("figureHtml puts a static PNG inside the plot div for viewers that run no scripts", () => {
+  const html = figureHtml(line, { id: "p", fallbackPng: Buffer.from([137, 80, 78, 71]) });
+  assert.match(html, /<div id="p" class="mia-plotly"[^>]*><img alt="figure"[^>]*src="data:image\/png;base64,iVBORw=="\/><\/div>/);
+  assert.ok(html.includes('d.innerHTML=""'), "the script clears the fallback before plotting");
+});
