@@ -67,3 +67,17 @@ test("imageGridPng: each image lands in its cell, upscaled; a wrong-sized image 
   assert.equal(at(9, 3), 255, "gap is background");
   await assert.rejects(imageGridPng([{ label: "x", images: [new Uint8Array(5)] }], { size: 4, channels: 1 }), /image 0 of row 'x' has 5 values, expected 16/);
 });
+
+test("colormaps: jet matches MATLAB's, viridis is within 5/255 of matplotlib's reference table", async () => {
+  const { applyColormap, colormapRgb } = await import("../src/plots/colormap.js");
+  const byte = (v: [number, number, number]) => v.map((x) => Math.round(255 * x));
+  assert.deepEqual(byte(colormapRgb("jet", 0)), [0, 0, 128]);
+  assert.deepEqual(byte(colormapRgb("jet", 0.5)), [128, 255, 128]);
+  assert.deepEqual(byte(colormapRgb("jet", 1)), [128, 0, 0]);
+  // matplotlib's viridis at 0, 0.25, 0.5, 0.75, 1.
+  const ref: Array<[number, number[]]> = [[0, [68, 1, 84]], [0.25, [59, 82, 139]], [0.5, [33, 145, 140]], [0.75, [94, 201, 98]], [1, [253, 231, 37]]];
+  for (const [t, want] of ref) byte(colormapRgb("viridis", t)).forEach((v, c) => assert.ok(Math.abs(v - want[c]) <= 5, `viridis(${t})[${c}] = ${v}, matplotlib ${want[c]}`));
+  // A fixed range clamps; without one the values' own range is used.
+  assert.deepEqual(Array.from(applyColormap([0, 10], "gray")), [0, 0, 0, 255, 255, 255]);
+  assert.deepEqual(Array.from(applyColormap([5, 20], "gray", [0, 10])), [128, 128, 128, 255, 255, 255]);
+});

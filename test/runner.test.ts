@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { closeBrowser, newPage } from "../src/plots/browser";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const RUNNER = path.join(ROOT, "scripts", "run_notebooks.py");
@@ -62,7 +63,7 @@ test("runner rejects an unknown profile and a missing notebook with clear messag
   assert.match(missing.out, /no such notebook: .*99-nope\.ipynb/);
 });
 
-test("00-environment runs through Jupyter + tslab: banner, gradient, plotly, danfojs table, verdict", () => {
+test("00-environment runs through Jupyter + tslab, and its HTML export renders in a real browser", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mia-nb00-"));
   const r = run(["--profile", "smoke", "--out", dir, path.join(ROOT, "notebooks", "00-environment.ipynb")], { MIA_BACKEND: "" });
   assert.equal(r.code, 0, r.out);
@@ -80,9 +81,10 @@ test("00-environment runs through Jupyter + tslab: banner, gradient, plotly, dan
   // Autodiff gradient matched the closed form.
   const diff = /max \|difference\| {2}= ([\d.e+-]+)/.exec(streams);
   assert.ok(diff && Number(diff[1]) < 1e-5, `gradient check line: ${diff?.[0]}`);
-  // One interactive plotly figure with both traces, sent as HTML and as plotly JSON.
+  // Interactive plotly figures (line chart, heatmap, 3-D surface) as HTML, plotly JSON and a static PNG.
   const figs = outputs.filter((o) => o.data?.["application/vnd.plotly.v1+json"]);
-  assert.equal(figs.length, 1);
+  assert.equal(figs.length, 3);
+  for (const f of figs) assert.ok(String(f.data!["image/png"] ?? "").length > 1000, "a static PNG beside each figure");
   const spec = figs[0].data!["application/vnd.plotly.v1+json"] as { data: Array<{ y: number[] }> };
   assert.equal(spec.data.length, 2);
   const [fgsm, rnd] = spec.data.map((t) => t.y);
@@ -99,4 +101,39 @@ test("00-environment runs through Jupyter + tslab: banner, gradient, plotly, dan
   // HTML export written beside the executed copy.
   const html = fs.readFileSync(path.join(dir, "00-environment.html"), "utf8");
   assert.ok(html.includes("mia-plotly") && html.includes("mia-table"));
+
+  // The real-browser check: open the HTML export in headless Chromium.
+  const expectedTraces = figs.map((f) => (f.data!["application/vnd.plotly.v1+json"] as { data: unknown[] }).data.length);
+  assert.deepEqual(expectedTraces, [2, 1, 1], "line chart (2 traces), heatmap, 3-D surface");
+  const page = await newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  try {
+    await page.goto(`file://${path.join(dir, "00-environment.html")}`, { waitUntil: "load", timeout: 60_000 });
+    await page.waitForFunction(() => [...document.querySelectorAll(".mia-plotly")].every((d) => d.classList.contains("js-plotly-plot")), undefined, { timeout: 30_000 });
+    const plots = await page.evaluate(() =>
+      [...document.querySelectorAll(".mia-plotly")].map((d) => ({
+        traces: ((d as unknown as { data?: unknown[] }).data ?? []).length,
+        svgChildren: d.querySelector("svg.main-svg")?.childElementCount ?? 0,
+        canvases: d.querySelectorAll("canvas").length,
+        fallbackLeft: d.querySelectorAll("img[alt=figure]").length,
+        height: (d as HTMLElement).getBoundingClientRect().height,
+      })),
+    );
+    assert.deepEqual(plots.map((p) => p.traces), expectedTraces, "every figure rendered with its traces");
+    for (const p of plots) {
+      assert.ok(p.svgChildren > 0 || p.canvases > 0, "non-empty SVG or canvas");
+      assert.equal(p.fallbackLeft, 0, "the static PNG was replaced by the live plot");
+      assert.ok(p.height > 100);
+    }
+    const images = await page.evaluate(() => [...document.querySelectorAll("img")].map((i) => ({ ok: i.complete && i.naturalWidth > 0, src: i.src.slice(0, 30) })));
+    assert.ok(images.length >= 1 && images.every((i) => i.ok), `every image output decodes: ${JSON.stringify(images.filter((i) => !i.ok))}`);
+    const shots = path.join(ROOT, "build", "screenshots");
+    fs.mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: path.join(shots, "00-environment.png"), fullPage: true });
+    assert.deepEqual(errors, [], "no JavaScript errors on the page");
+  } finally {
+    await page.close();
+    await closeBrowser();
+  }
 });

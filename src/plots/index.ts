@@ -4,3 +4,4 @@ export * from "./table";
 export * from "./grid";
 export * from "./browser";
 export * from "./export";
+export * from "./colormap";
