@@ -8,7 +8,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import sharp from "sharp";
-import { closeBrowser, exportFigure, figureHtml, renderFigure } from "../src/plots";
+import { DataFrame } from "danfojs";
+import { closeBrowser, exportFigure, figureHtml, renderFigure, saveTable } from "../src/plots";
 
 after(closeBrowser);
 
@@ -45,4 +46,12 @@ test("figureHtml puts a static PNG inside the plot div for viewers that run no s
   const html = figureHtml(line, { id: "p", fallbackPng: Buffer.from([137, 80, 78, 71]) });
   assert.match(html, /<div id="p" class="mia-plotly"[^>]*><img alt="figure"[^>]*src="data:image\/png;base64,iVBORw=="\/><\/div>/);
   assert.ok(html.includes('d.innerHTML=""'), "the script clears the fallback before plotting");
+});
+
+test("saveTable writes a CSV (index first, quoting commas and quotes) and lists it in INDEX.md", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mia-tables-"));
+  const df = new DataFrame({ detector: ["KD", 'LID, "k=20"'], auc: [0.98, 0.5] }, { index: ["cxr", "cifar"] });
+  const file = saveTable(df, { name: "T-detect_demo", paper: "T-detect", title: "Detection AUC (demo)" }, { dir });
+  assert.equal(fs.readFileSync(file, "utf8"), ',detector,auc\ncxr,KD,0.98\ncifar,"LID, ""k=20""",0.5\n');
+  assert.match(fs.readFileSync(path.join(dir, "INDEX.md"), "utf8"), /\| T-detect \| Detection AUC \(demo\) \| \[csv\]\(T-detect_demo\.csv\) \|/);
 });

@@ -81,3 +81,26 @@ test("colormaps: jet matches MATLAB's, viridis is within 5/255 of matplotlib's r
   assert.deepEqual(Array.from(applyColormap([0, 10], "gray")), [0, 0, 0, 255, 255, 255]);
   assert.deepEqual(Array.from(applyColormap([5, 20], "gray", [0, 10])), [128, 128, 128, 255, 255, 255]);
 });
+
+test("progress: text with rate and ETA; a log gets throttled lines and the final one; a TTY one rewritten line", async () => {
+  const { progress, progressText } = await import("../src/plots/progress.js");
+  assert.equal(progressText("train", 10, 40, 5, "loss 0.31"), "train: 10/40 (25%), 2.00/s, ETA 15s, loss 0.31");
+  assert.equal(progressText("pgd", 40, 40, 125), "pgd: 40/40 (100%), 0.32/s, 2m05s");
+  const sink = (isTTY: boolean) => {
+    const out: string[] = [];
+    return { out, stream: { isTTY, write: (s: string) => (out.push(s), true) } as unknown as NodeJS.WriteStream };
+  };
+  const log = sink(false);
+  const p = progress(100, "decode", { stream: log.stream, minIntervalMs: 60_000 });
+  for (let i = 1; i < 100; i++) p.update(i);
+  p.finish();
+  assert.equal(log.out.length, 2, "first update and the final line only");
+  assert.match(log.out[0], /^decode: 1\/100 \(1%\)/);
+  assert.match(log.out[1], /^decode: 100\/100 \(100%\).*\n$/);
+  const tty = sink(true);
+  const q = progress(4, "epochs", { stream: tty.stream, minIntervalMs: 0 });
+  q.update(2, "loss 1.0");
+  q.finish("loss 0.5");
+  assert.match(tty.out[0], /^\r\[#{12}\.{12}\] epochs: 2\/4 \(50%\).*loss 1\.0\x1b\[K$/);
+  assert.match(tty.out[1], /^\r\[#{24}\] epochs: 4\/4 \(100%\).*loss 0\.5\x1b\[K\n$/);
+});

@@ -98,6 +98,12 @@ test("00-environment runs through Jupyter + tslab, and its HTML export renders i
   assert.equal((tables[0].match(/<tr><th>(smoke|cpu|paper)<\/th>/g) ?? []).length, 3);
   assert.ok(tables[1].includes("Paper setting vs this run"));
   assert.match(streams, /The environment works: tfjs autodiff on \S+ matches the closed form/);
+  // The progress bar was updated in place: one display, ending at 20/20.
+  const bars = outputs.filter((o) => String(o.data?.["text/html"] ?? "").includes("mia-progress"));
+  assert.equal(bars.length, 1, "one progress display, updated in place");
+  assert.match(String(bars[0].data!["text/plain"]), /^demo loop: 20\/20 \(100%\).*, done$/);
+  // The table went to figures/ as CSV beside the plots.
+  assert.ok(fs.existsSync(path.join(ROOT, "figures", "env_profiles.csv")));
   // HTML export written beside the executed copy.
   const html = fs.readFileSync(path.join(dir, "00-environment.html"), "utf8");
   assert.ok(html.includes("mia-plotly") && html.includes("mia-table"));

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { tf } from "../backend/tf";
+import { progress, type Progress } from "../plots/progress";
 import { resolveProfile, type Profile, type ProfileName } from "../config";
 import { CACHE_FORMAT, cachePaths, readCache, writeCache } from "./cache";
 import { decodeImages, type Channels } from "./decode";
@@ -127,16 +128,15 @@ function contentHashes(items: readonly SourceItem[], datasetKey: string): string
   return hashes;
 }
 
+/** Progress per split for decodes worth watching (200+ images), in place in notebooks. */
 function progressPrinter(task: string, quiet: boolean): (split: SplitName, done: number, total: number) => void {
-  const t0 = Date.now();
-  let last = t0;
+  const bars = new Map<SplitName, Progress>();
   return (split, done, total) => {
-    const now = Date.now();
-    if (quiet || total < 200 || (now - last < 3000 && done < total)) return;
-    last = now;
-    const rate = done / Math.max(1e-3, (now - t0) / 1000);
-    const eta = done < total ? `, ETA ${Math.ceil((total - done) / rate)}s` : "";
-    console.log(`[data] ${task}/${split}: decoded ${done}/${total} (${rate.toFixed(0)} img/s${eta})`);
+    if (quiet || total < 200) return;
+    let bar = bars.get(split);
+    if (!bar) bars.set(split, (bar = progress(total, `decoding ${task}/${split}`)));
+    if (done >= total) bar.finish();
+    else bar.update(done);
   };
 }
 

@@ -98,6 +98,23 @@ export function exportImage(png: Buffer, entry: FigureEntry, options: { dir?: st
   return file;
 }
 
+/** Writes a table (e.g. a danfojs DataFrame's columns) as <name>.csv and records it in INDEX.md. */
+export function exportTable(table: { columns: string[]; index?: Array<string | number>; rows: unknown[][] }, entry: FigureEntry, options: { dir?: string } = {}): string {
+  if (!SAFE_NAME.test(entry.name)) throw new Error(`Figure name '${entry.name}' must be letters, digits, '.', '_' or '-' (it becomes a file name).`);
+  const dir = options.dir ?? figuresDir();
+  fs.mkdirSync(dir, { recursive: true });
+  const cell = (v: unknown) => {
+    const t = v === null || v === undefined ? "" : String(v);
+    return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
+  };
+  const header = (table.index ? [""] : []).concat(table.columns).map(cell).join(",");
+  const lines = table.rows.map((r, i) => (table.index ? [table.index[i], ...r] : r).map(cell).join(","));
+  const file = path.join(dir, `${entry.name}.csv`);
+  fs.writeFileSync(file, [header, ...lines].join("\n") + "\n");
+  recordInIndex(dir, entry, ["csv"]);
+  return file;
+}
+
 /** figures/index.json holds the entries; INDEX.md is regenerated from it on every export. */
 function recordInIndex(dir: string, entry: FigureEntry, formats: readonly string[]): void {
   const json = path.join(dir, "index.json");

@@ -5,3 +5,4 @@ export * from "./grid";
 export * from "./browser";
 export * from "./export";
 export * from "./colormap";
+export * from "./progress";

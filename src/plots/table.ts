@@ -3,6 +3,7 @@
  */
 import type { DataFrame } from "danfojs";
 import { display } from "./display";
+import { exportTable, type FigureEntry } from "./export";
 
 const escapeHtml = (s: string): string =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -28,4 +29,9 @@ export function tableHtml(df: DataFrame, options: { digits?: number; caption?: s
 /** Shows a DataFrame inline as an HTML table. */
 export function showTable(df: DataFrame, options: { digits?: number; caption?: string } = {}): void {
   display({ "text/html": tableHtml(df, options), "text/plain": df.toString() });
+}
+
+/** Saves a DataFrame as figures/<name>.csv (with its index as the first column) and lists it in INDEX.md. */
+export function saveTable(df: DataFrame, entry: FigureEntry, options: { dir?: string } = {}): string {
+  return exportTable({ columns: df.columns.map(String), index: df.index as Array<string | number>, rows: df.values as unknown[][] }, entry, options);
 }
