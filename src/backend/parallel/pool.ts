@@ -100,18 +100,20 @@ export class WasmPool {
     await Promise.all(this.channels.map((c) => c.send({ type: "setWeights", key: pm.key, weights })));
   }
 
-  /** Gradient of the mean loss over the batch w.r.t. the input images, and that mean loss. */
-  async inputGradient(pm: PoolModel, x: tf.Tensor4D, labels: tf.Tensor1D, loss: LossKind = "ce", kappa?: number): Promise<{ grad: tf.Tensor4D; loss: number }> {
+  /** Splits a batch into contiguous shards, one request per worker, and waits for the answers. */
+  private async scatter(x: tf.Tensor4D, labels: tf.Tensor1D, request: (shard: { x: Float32Array; shape: number[]; labels: Int32Array }) => Request) {
     const n = x.shape[0];
     const per = x.size / n;
     const xs = x.dataSync() as Float32Array;
     const ys = Int32Array.from(labels.dataSync());
     const bounds = shardBounds(n, this.size);
-    const parts = await Promise.all(
-      bounds.map(([a, b], i) =>
-        this.channels[i].send({ type: "inputGrad", key: pm.key, x: xs.slice(a * per, b * per), shape: [b - a, ...x.shape.slice(1)], labels: ys.slice(a, b), loss, kappa }),
-      ),
-    );
+    const parts = await Promise.all(bounds.map(([a, b], i) => this.channels[i].send(request({ x: xs.slice(a * per, b * per), shape: [b - a, ...x.shape.slice(1)], labels: ys.slice(a, b) }))));
+    return { n, per, bounds, parts };
+  }
+
+  /** Gradient of the mean loss over the batch w.r.t. the input images, and that mean loss. */
+  async inputGradient(pm: PoolModel, x: tf.Tensor4D, labels: tf.Tensor1D, loss: LossKind = "ce", kappa?: number): Promise<{ grad: tf.Tensor4D; loss: number }> {
+    const { n, per, bounds, parts } = await this.scatter(x, labels, (shard) => ({ type: "inputGrad", key: pm.key, ...shard, loss, kappa }));
     const grad = new Float32Array(x.size);
     parts.forEach((p, i) => grad.set(p.grad!, bounds[i][0] * per));
     for (let j = 0; j < grad.length; j++) grad[j] /= n;
@@ -124,14 +126,7 @@ export class WasmPool {
    * batch-norm moving statistics become the shard-size-weighted average of the replicas'.
    */
   async trainGradients(pm: PoolModel, x: tf.Tensor4D, labels: tf.Tensor1D): Promise<{ grads: tf.NamedTensorMap; loss: number }> {
-    const n = x.shape[0];
-    const per = x.size / n;
-    const xs = x.dataSync() as Float32Array;
-    const ys = Int32Array.from(labels.dataSync());
-    const bounds = shardBounds(n, this.size);
-    const parts = await Promise.all(
-      bounds.map(([a, b], i) => this.channels[i].send({ type: "trainGrad", key: pm.key, x: xs.slice(a * per, b * per), shape: [b - a, ...x.shape.slice(1)], labels: ys.slice(a, b) })),
-    );
+    const { n, bounds, parts } = await this.scatter(x, labels, (shard) => ({ type: "trainGrad", key: pm.key, ...shard }));
     const vars = pm.model.trainableWeights;
     const grads: tf.NamedTensorMap = {};
     vars.forEach((w, k) => {
