@@ -65,7 +65,8 @@ test("runner rejects an unknown profile and a missing notebook with clear messag
 
 test("00-environment runs through Jupyter + tslab, and its HTML export renders in a real browser", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mia-nb00-"));
-  const r = run(["--profile", "smoke", "--out", dir, path.join(ROOT, "notebooks", "00-environment.ipynb")], { MIA_BACKEND: "" });
+  const figures = path.join(dir, "figures");
+  const r = run(["--profile", "smoke", "--out", dir, path.join(ROOT, "notebooks", "00-environment.ipynb")], { MIA_BACKEND: "", MIA_FIGURES_DIR: figures });
   assert.equal(r.code, 0, r.out);
   const nb = JSON.parse(fs.readFileSync(path.join(dir, "00-environment.ipynb"), "utf8")) as { cells: Cell[] };
   const code = nb.cells.filter((c) => c.cell_type === "code");
@@ -102,8 +103,11 @@ test("00-environment runs through Jupyter + tslab, and its HTML export renders i
   const bars = outputs.filter((o) => String(o.data?.["text/html"] ?? "").includes("mia-progress"));
   assert.equal(bars.length, 1, "one progress display, updated in place");
   assert.match(String(bars[0].data!["text/plain"]), /^demo loop: 20\/20 \(100%\).*, done$/);
-  // The table went to figures/ as CSV beside the plots.
-  assert.ok(fs.existsSync(path.join(ROOT, "figures", "env_profiles.csv")));
+  // Every figure and the table went to (this run's) figures/, listed in INDEX.md.
+  for (const f of ["env_loss-line.png", "env_loss-line.svg", "env_loss-line.html", "env_loss-heatmap.svg", "env_loss-surface.png", "env_colormaps.png", "env_profiles.csv"]) {
+    assert.ok(fs.statSync(path.join(figures, f)).size > 0, f);
+  }
+  assert.equal((fs.readFileSync(path.join(figures, "INDEX.md"), "utf8").match(/^\| env \|/gm) ?? []).length, 5);
   // HTML export written beside the executed copy.
   const html = fs.readFileSync(path.join(dir, "00-environment.html"), "utf8");
   assert.ok(html.includes("mia-plotly") && html.includes("mia-table"));

@@ -1,7 +1,7 @@
 /** `mia data`: what a task holds, before any training. */
 import { parseArgs } from "node:util";
 import { resolveProfile } from "../config";
-import { customTask, getTask, loadTask, planTask, SPLIT_NAMES, TASKS, type TaskSpec } from "../data";
+import { classCounts, customTask, getTask, loadTask, planTask, SPLIT_NAMES, TASKS, type TaskSpec } from "../data";
 import { UsageError } from "./main";
 
 const HELP = `Usage: mia data --list
@@ -145,7 +145,7 @@ export async function runData(argv: string[]): Promise<void> {
       channels: data.channels,
       seconds: (Date.now() - t0) / 1000,
       fromCache: data.fromCache,
-      perSplit: Object.fromEntries(SPLIT_NAMES.map((s) => [s, data.classNames.map((_, c) => data.splits[s]!.labels.filter((l) => l === c).length)])),
+      perSplit: Object.fromEntries(SPLIT_NAMES.map((s) => [s, classCounts(data).filter((r) => r.split === s).map((r) => r.count)])),
       skipped: data.skipped,
     };
   }

@@ -215,13 +215,13 @@ export function planTask(nameOrSpec: string | TaskSpec, options: Pick<LoadOption
 
 export async function loadTask(nameOrSpec: string | TaskSpec, options: LoadOptions = {}): Promise<TaskData> {
   const profile = typeof options.profile === "object" ? options.profile : resolveProfile(options.profile);
+  const wanted = options.splits ?? SPLIT_NAMES;
+  for (const s of wanted) if (!SPLIT_NAMES.includes(s)) throw new Error(`Unknown split '${s}': use ${SPLIT_NAMES.join(", ")}.`);
   const plan = planTask(nameOrSpec, options);
   const { task, classNames, items, labels, groups, assigned, dir } = plan;
   const size = options.size ?? profile.imageSize;
   const channels = options.channels ?? task.channels;
   const seed = options.seed ?? 0;
-  const wanted = options.splits ?? SPLIT_NAMES;
-  for (const s of wanted) if (!SPLIT_NAMES.includes(s)) throw new Error(`Unknown split '${s}': use ${SPLIT_NAMES.join(", ")}.`);
 
   const limits: Record<SplitName, number | null> = {
     train: profile.trainPerClass,

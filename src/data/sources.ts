@@ -38,10 +38,14 @@ const listDirs = (dir: string): string[] =>
  * `<class>/*.{jpg,jpeg,png}`. `groupOf(fileName, className)` names the group of an image
  * (default: the image itself).
  */
-export function scanImageFolder(dir: string, options: { groupOf?: (file: string, cls: string) => string } = {}): SourceItem[] {
+/** The split folders (train/, val/, test/ and aliases) directly under an image folder; none means class folders. */
+export function splitFolders(dir: string): string[] {
   if (!fs.existsSync(dir)) throw new Error(`Image folder ${dir} does not exist.`);
-  const top = listDirs(dir);
-  const splitDirs = top.filter((d) => SPLIT_ALIASES[d.toLowerCase()] !== undefined);
+  return listDirs(dir).filter((d) => SPLIT_ALIASES[d.toLowerCase()] !== undefined);
+}
+
+export function scanImageFolder(dir: string, options: { groupOf?: (file: string, cls: string) => string } = {}): SourceItem[] {
+  const splitDirs = splitFolders(dir);
   const layout: Array<{ sub: string; split?: OfficialSplit }> = splitDirs.length > 0 ? splitDirs.map((d) => ({ sub: d, split: SPLIT_ALIASES[d.toLowerCase()] })) : [{ sub: "" }];
   const items: SourceItem[] = [];
   for (const { sub, split } of layout) {

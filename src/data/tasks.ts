@@ -5,7 +5,7 @@
 import * as path from "node:path";
 import type { Channels } from "./decode";
 import type { DatasetId } from "./root";
-import { HAM10000_CLASSES, kermanyPatient, kermanySubtype, scanCsvSource, scanHam10000, scanImageFolder, scanKaggleDr, type SourceItem } from "./sources";
+import { HAM10000_CLASSES, kermanyPatient, kermanySubtype, scanCsvSource, scanHam10000, scanImageFolder, scanKaggleDr, splitFolders, type SourceItem } from "./sources";
 import { scanMedmnist } from "./medmnist";
 
 export interface ScanOptions {
@@ -228,7 +228,7 @@ export function customTask(o: {
       allowMissing: so.allowMissing,
     });
   };
-  const hasOfficial = src.kind === "npz" || (src.kind === "imagefolder" && scanImageFolder(location).every((it) => it.official !== undefined));
+  const hasOfficial = src.kind === "npz" || (src.kind === "imagefolder" && splitFolders(location).length > 0);
   return {
     name: o.name,
     title: o.title ?? `${o.name} (your data: ${location})`,

@@ -3,7 +3,9 @@
  * playwright-core: never a browser download. Flags suit a machine without network access.
  */
 import * as fs from "node:fs";
-import { chromium, type Browser, type Page } from "playwright-core";
+// Types only: the library itself (~0.4 s to load) is required on first use, so importing the
+// project does not pay for a browser it may never start.
+import type { Browser, Page } from "playwright-core";
 
 const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
 
@@ -21,7 +23,7 @@ export function chromiumPath(env: NodeJS.ProcessEnv = process.env): string {
 let browser: Promise<Browser> | undefined;
 
 export function getBrowser(): Promise<Browser> {
-  browser ??= chromium
+  browser ??= (require("playwright-core") as typeof import("playwright-core")).chromium
     .launch({
       executablePath: chromiumPath(),
       headless: true,

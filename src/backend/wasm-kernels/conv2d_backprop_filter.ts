@@ -6,7 +6,7 @@
  * dy' = dy as [OH, OW, N, Co], stride 1 and dilation s, giving [Ci, KH, KW, Co].
  */
 import { tf } from "../tf";
-import { call, free, stockKernel, type WasmBackend } from "./util";
+import { call, free, nhwcConvInfo, stockKernel, type WasmBackend } from "./util";
 
 let conv2d: tf.KernelFunc;
 let transpose: tf.KernelFunc;
@@ -16,10 +16,9 @@ function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: Wa
   const { inputs, backend, attrs } = args;
   const x = inputs.x as tf.TensorInfo;
   const dy = inputs.dy as tf.TensorInfo;
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-  const format = tf.backend_util.convertConv2DDataFormat(dataFormat);
-  if (format !== "channelsLast") throw new Error("wasm Conv2DBackpropFilter supports NHWC only (the layout tfjs models use)");
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, format);
+  const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const info = nhwcConvInfo(x.shape, a.filterShape, a);
+  if (info === null) throw new Error("wasm Conv2DBackpropFilter supports NHWC only (the layout tfjs models use)");
   const { inHeight: ih, inWidth: iw, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co } = info;
   const top = info.padInfo.top;
   const left = info.padInfo.left;

@@ -6,7 +6,7 @@
  * is spent on the zeros a dilated dy would hold.
  */
 import { tf } from "../tf";
-import { call, free, replacing, stockKernel, view, type WasmBackend } from "./util";
+import { call, free, nhwcConvInfo, replacing, stockKernel, view, type WasmBackend } from "./util";
 
 let conv2d: tf.KernelFunc;
 let fallback: tf.KernelFunc;
@@ -74,10 +74,9 @@ function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: Was
   const { inputs, backend, attrs } = args;
   const dy = inputs.dy as tf.TensorInfo;
   const filter = inputs.filter as tf.TensorInfo;
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
-  const format = tf.backend_util.convertConv2DDataFormat(dataFormat);
-  if (format !== "channelsLast") return fallback(args) as tf.TensorInfo;
-  const info = tf.backend_util.computeConv2DInfo(inputShape as [number, number, number, number], filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, format);
+  const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  const info = nhwcConvInfo(a.inputShape, filter.shape, a);
+  if (info === null) return fallback(args) as tf.TensorInfo;
   const { batchSize: n, inHeight: ih, inWidth: iw, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, inChannels: ci } = info;
   const rows = Array.from({ length: sh }, (_, r) => phase(r, sh, info.padInfo.top, kh, ih, oh));
   const cols = Array.from({ length: sw }, (_, r) => phase(r, sw, info.padInfo.left, kw, iw, ow));

@@ -11,16 +11,20 @@ export interface WasmBackend extends tf.KernelBackend {
   disposeData(dataId: tf.DataId, force?: boolean): boolean;
 }
 
-/** A stock wasm kernel's config, looked up once (before ours replace any of the same name). */
-export function stockConfig(name: string): tf.KernelConfig {
+/** A stock wasm kernel's function, looked up once (before ours replace any of the same name). */
+export function stockKernel(name: string): tf.KernelFunc {
   const k = tf.getKernel(name, "wasm");
   if (k === undefined) throw new Error(`tfjs-backend-wasm has no '${name}' kernel; is @tensorflow/tfjs-backend-wasm loaded?`);
-  return k;
+  return k.kernelFunc;
 }
 
-/** A stock wasm kernel's function. */
-export function stockKernel(name: string): tf.KernelFunc {
-  return stockConfig(name).kernelFunc;
+type Shape4 = [number, number, number, number];
+
+/** The convolution geometry of a backprop kernel's attrs, or null for NCHW (which these kernels leave alone). */
+export function nhwcConvInfo(xShape: readonly number[], filterShape: readonly number[], attrs: { strides: number | [number, number]; pad: tf.Conv2DBackpropInputAttrs["pad"]; dataFormat: "NHWC" | "NCHW"; dimRoundingMode?: "floor" | "round" | "ceil" }): tf.backend_util.Conv2DInfo | null {
+  const format = tf.backend_util.convertConv2DDataFormat(attrs.dataFormat);
+  if (format !== "channelsLast") return null;
+  return tf.backend_util.computeConv2DInfo(xShape as Shape4, filterShape as Shape4, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, format);
 }
 
 /**
