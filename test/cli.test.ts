@@ -7,6 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import sharp from "sharp";
 import { customTask, loadTask, planTask, TASK_NAMES } from "../src/data";
+import { syntheticNpz } from "./support/synthetic";
 
 const CLI = path.resolve(__dirname, "..", "src", "cli", "main.js");
 const mia = (args: string[], env: Record<string, string> = {}) => {
@@ -79,4 +80,32 @@ test("your own data with no code change: image folder without splits, CSV with a
   const viaCli = mia(["data", "--csv", path.join(root, "csvset", "labels.csv"), "--image-column", "file", "--label-column", "diagnosis", "--group-column", "patient", "--classes", "well,sick", "--json"]);
   assert.equal(viaCli.code, 0, viaCli.err);
   assert.deepEqual((JSON.parse(viaCli.out) as { available: unknown }).available, plan.available);
+});
+
+test("mia train: trains a task, reports JSON metrics, reuses the finished run; bad usage exits 2", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mia-cli-train-"));
+  const npz = path.join(dir, "bright.npz");
+  syntheticNpz(npz);
+  const args = ["train", "--npz", npz, "--name", "bright", "--channels", "1", "--profile", "smoke", "--model", "resnet-tiny", "--epochs", "3", "--batch", "8", "--lr", "0.01", "--out", path.join(dir, "runs"), "--json"];
+  const r = mia(args);
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out) as { reused: boolean; epochs: number; test: { accuracy: number; majorityAccuracy: number; confusion: number[][] }; runDir: string };
+  assert.equal(j.reused, false);
+  assert.equal(j.epochs, 3);
+  assert.ok(j.test.accuracy >= 0.9 && j.test.majorityAccuracy === 0.5, JSON.stringify(j.test));
+  assert.ok(fs.existsSync(path.join(j.runDir, "model.json")));
+  assert.match(r.err, /mia \| backend wasm/, "banner and progress go to stderr with --json");
+  const again = mia(args.filter((a) => a !== "--json"));
+  assert.equal(again.code, 0, again.err);
+  assert.match(again.out, /reused the saved run/);
+  assert.match(again.out, /test: accuracy \d+\.\d% \(majority class 50\.0%\), AUC/);
+  const changed = mia(args.map((a, i) => (args[i - 1] === "--epochs" ? "4" : a)));
+  assert.equal(changed.code, 1);
+  assert.match(changed.err, /used other settings:[\s\S]*epochs: saved 3, now 4[\s\S]*--force/);
+  assert.equal(mia(["train", "--task", "cxr", "--model", "resnet7"]).code, 2);
+  assert.equal(mia(["train", "--task", "cxr", "--epochs", "0"]).code, 2);
+  assert.equal(mia(["train", "--task", "nope"]).code, 2);
+  const help = mia(["train", "--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.out, /--force/);
 });

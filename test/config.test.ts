@@ -1,3 +1,4 @@
+import { TASK_NAMES } from "../src/data";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { PROFILES, PROFILE_NAMES, resolveProfile } from "../src/config";
@@ -45,6 +46,10 @@ test("every profile is well formed and profiles grow smoke < cpu <= paper", () =
       assert.deepEqual([...grid].sort((a, b) => a - b), [...grid], `${name}.${attack} grid is sorted`);
     }
     assert.ok(Object.isFrozen(p), `${name} is frozen`);
+    // Every task a profile trains exists, and the medical/natural groups are the paper's.
+    for (const t of [...p.tasks.medical, ...p.tasks.natural, ...p.tasks.multiclass, ...Object.keys(p.trainPerClassFor ?? {})]) assert.ok(TASK_NAMES.includes(t), `${name}: unknown task ${t}`);
+    assert.deepEqual(p.tasks.medical, ["cxr", "dr", "derm"]);
+    assert.ok(Number.isInteger(p.patience) && p.patience >= 0);
   }
   const { smoke, cpu, paper } = PROFILES;
   assert.ok(smoke.imageSize < cpu.imageSize && cpu.imageSize <= paper.imageSize);

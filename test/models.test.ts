@@ -1,26 +1,66 @@
-/** Architectures match independent counts: PyTorch's for the benchmark net, He et al.'s ResNet-20. */
+/**
+ * Architectures match independent parameter counts: PyTorch's for the benchmark net, He et al.'s
+ * ResNet-20, torchvision's ResNet-18 and Keras-applications' ResNet50 (both without their
+ * 1000-class top), each plus the paper's head.
+ */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tf } from "../src/backend";
-import { ARCHITECTURES, buildModel } from "../src/models";
+import { ARCHITECTURES, architecture, buildModel } from "../src/models";
 import { PROFILES } from "../src/config";
 
-const trainable = (m: tf.LayersModel) => m.trainableWeights.reduce((s, w) => s + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
+const count = (ws: tf.LayerVariable[]) => ws.reduce((s, w) => s + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
+const trainable = (m: tf.LayersModel) => count(m.trainableWeights);
+/** The paper's head on a d-channel body: Dense(d -> 128) + Dense(128 -> k). */
+const head = (d: number, k: number) => d * 128 + 128 + 128 * k + k;
 
 test("resnet-bench has the 1,226,914 trainable parameters PyTorch counts for the same network", () => {
   assert.equal(trainable(buildModel("resnet-bench", [32, 32, 3], 2)), 1_226_914);
 });
 
-test("resnet20 is He et al.'s CIFAR ResNet-20 (~0.27M parameters; 271,954 with projection shortcuts)", () => {
+test("resnet20 is He et al.'s CIFAR ResNet-20 (271,824 in the body with projection shortcuts) + the paper's head", () => {
   const m = buildModel("resnet20", [32, 32, 3], 2);
-  assert.equal(trainable(m), 271_954);
+  assert.equal(trainable(m), 271_824 + head(64, 2));
   const convs = m.layers.filter((l) => l.getClassName() === "MiaConv2D").length;
   assert.equal(convs, 1 + 9 * 2 + 2, "stem + 9 blocks x 2 convolutions + 2 projections");
   assert.deepEqual(m.outputs[0].shape, [null, 2]);
+  assert.deepEqual(m.getLayer("feature").outputShape, [null, 128]);
+  assert.equal(m.getLayer("dropout").getConfig().rate, 0.2);
+  // The stride-2 stem only changes resolution, not parameters.
+  const s2 = buildModel("resnet20-s2", [64, 64, 3], 2);
+  assert.equal(trainable(s2), trainable(m));
+  assert.deepEqual(s2.getLayer("conv2_block1_out").outputShape, [null, 32, 32, 16]);
 });
 
-test("unknown model names list the known ones; the smoke and cpu profiles' models exist", () => {
-  assert.throws(() => buildModel("resnet1000", [8, 8, 1], 2), /Unknown model 'resnet1000'\. Known: resnet-tiny, resnet20, resnet-bench/);
-  // The paper profile's ResNet-50 arrives with the training work (#6).
-  for (const p of [PROFILES.smoke, PROFILES.cpu]) assert.ok(ARCHITECTURES[p.model], `${p.name}: ${p.model}`);
+test("resnet50 is Keras-applications' ResNet50 (23,534,592 trainable / 23,587,712 total without top) + the paper's head", () => {
+  const m = buildModel("resnet50", [224, 224, 3], 2);
+  assert.equal(trainable(m), 23_534_592 + head(2048, 2));
+  assert.equal(count(m.weights), 23_587_712 + head(2048, 2));
+  assert.deepEqual(m.getLayer("conv3_block4_out").outputShape, [null, 28, 28, 512], "the paper's stage-3 map");
+  assert.deepEqual(m.getLayer("conv5_block1_out").outputShape, [null, 7, 7, 2048], "the input of stage-5 block 2");
+  m.dispose();
+});
+
+test("resnet18 is torchvision's ResNet-18 (11,176,512 without its fc) + the paper's head", () => {
+  const m = buildModel("resnet18", [224, 224, 3], 5);
+  assert.equal(trainable(m), 11_176_512 + head(512, 5));
+  assert.deepEqual(m.getLayer("conv5_block2_out").outputShape, [null, 7, 7, 512]);
+  m.dispose();
+});
+
+test("parametric families: CIFAR ResNets of depth 6n+2 and width W, plain CNNs of width x depth", () => {
+  const r32 = buildModel("resnet32-w8", [16, 16, 3], 2);
+  assert.equal(r32.layers.filter((l) => l.getClassName() === "MiaConv2D").length, 1 + 15 * 2 + 2);
+  assert.deepEqual(r32.getLayer("conv4_block5_out").outputShape, [null, 4, 4, 32]);
+  const cnn = buildModel("cnn-w8-d6", [32, 32, 1], 3);
+  const convs = cnn.layers.filter((l) => l.getClassName() === "MiaConv2D");
+  assert.deepEqual(convs.map((l) => (l.getWeights()[0].shape as number[])[3]), [8, 8, 16, 16, 32, 64], "6 layers over 4 stages, width doubling per stage");
+  // 3x3 convolutions (no bias) + BN gamma/beta + the head.
+  const expected = 9 * (1 * 8 + 8 * 8 + 8 * 16 + 16 * 16 + 16 * 32 + 32 * 64) + 2 * (8 + 8 + 16 + 16 + 32 + 64) + head(64, 3);
+  assert.equal(trainable(cnn), expected);
+  assert.equal(architecture("cnn-w4-d2").family, "cnn");
+  assert.throws(() => buildModel("resnet1000", [8, 8, 1], 2), /Unknown model 'resnet1000'\. Known: resnet-tiny, resnet20, resnet20-s2, resnet-bench, resnet18, resnet50; or resnet<6n\+2>/);
+  assert.throws(() => buildModel("resnet21", [8, 8, 1], 2), /Unknown model 'resnet21'/);
+  assert.throws(() => buildModel("resnet20", [8, 8, 1], 1), /at least 2 classes/);
+  for (const p of [PROFILES.smoke, PROFILES.cpu, PROFILES.paper]) assert.ok(ARCHITECTURES[p.model], `${p.name}: ${p.model}`);
 });

@@ -35,7 +35,7 @@ Options:
   --json                 print JSON
   -h, --help`;
 
-function taskFrom(v: Record<string, string | boolean | undefined>): TaskSpec {
+export function taskFrom(v: Record<string, string | boolean | undefined>): TaskSpec {
   const sources = ["task", "imagefolder", "csv", "npz"].filter((k) => v[k] !== undefined);
   if (sources.length !== 1) throw new UsageError("give exactly one of --task, --imagefolder, --csv, --npz (or --list).");
   const classNames = typeof v.classes === "string" ? v.classes.split(",").map((s) => s.trim()).filter(Boolean) : undefined;
@@ -66,7 +66,7 @@ function taskFrom(v: Record<string, string | boolean | undefined>): TaskSpec {
   });
 }
 
-const int = (s: unknown, what: string): number | undefined => {
+export const int = (s: unknown, what: string): number | undefined => {
   if (s === undefined) return undefined;
   const n = Number(s);
   if (!Number.isInteger(n)) throw new UsageError(`${what} must be an integer, got '${s}'`);

@@ -4,11 +4,13 @@
  * Exit codes: 0 success, 1 a runtime failure (missing data, corrupt files), 2 bad usage.
  */
 import { runData } from "./data";
+import { runTrain } from "./train";
 
 export class UsageError extends Error {}
 
 const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promise<void> }> = {
   data: { summary: "list tasks; show a task's classes, splits and counts; decode and cache its images", run: runData },
+  train: { summary: "train (or reuse, or resume) a task's classifier; test accuracy, AUC, confusion matrix", run: runTrain },
 };
 
 const HELP = `mia: adversarial attacks on medical image classifiers (Ma et al. 2021), from the command line.
@@ -21,7 +23,7 @@ ${Object.entries(COMMANDS)
   .join("\n")}
 
 Run 'mia <command> --help' for a command's options. Environment: MIA_PROFILE (smoke|cpu|paper),
-MIA_BACKEND, MIA_DATA_DIR, MIA_CACHE_DIR (see README.md).`;
+MIA_BACKEND, MIA_DATA_DIR, MIA_CACHE_DIR, MIA_MODELS_DIR, MIA_WORKERS (see README.md).`;
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;

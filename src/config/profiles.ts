@@ -34,8 +34,15 @@ export interface Profile {
   readonly trainPerClass: number | null;
   /** At most this many test images per class; null = all. */
   readonly testPerClass: number | null;
+  /** Per-task exceptions to trainPerClass (e.g. fewer CIFAR-10 images per class on a CPU). */
+  readonly trainPerClassFor?: Readonly<Record<string, number | null>>;
   readonly epochs: number;
+  /** Early stopping: epochs without a better validation score before training stops. */
+  readonly patience: number;
   readonly batchSize: number;
+  /** The tasks the notebooks train and attack: the paper's three binary medical tasks, the
+   *  natural-image comparator, and the multi-class tasks of the "more classes" experiment. */
+  readonly tasks: Readonly<{ medical: readonly string[]; natural: readonly string[]; multiclass: readonly string[] }>;
   /** Correctly classified test images attacked per task in an eps sweep. */
   readonly attackImages: number;
   /** Attack iterations for BIM / PGD / CW-Linf (paper: 20). */
@@ -70,6 +77,8 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
     trainPerClass: 32,
     testPerClass: 16,
     epochs: 1,
+    patience: 0,
+    tasks: Object.freeze({ medical: ["cxr", "dr", "derm"], natural: ["cifar10"], multiclass: ["cxr3", "derm-3"] }),
     batchSize: 16,
     attackImages: 16,
     attackSteps: 5,
@@ -80,10 +89,14 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
     name: "cpu",
     description: "default: sized to finish on a 2-core machine (wasm backend)",
     imageSize: 64,
-    model: "resnet20",
+    model: "resnet20-s2",
     trainPerClass: 1000,
+    // Ten classes at 1000 would be half of the CPU budget on its own.
+    trainPerClassFor: Object.freeze({ cifar10: 500 }),
     testPerClass: 200,
-    epochs: 10,
+    epochs: 8,
+    patience: 3,
+    tasks: Object.freeze({ medical: ["cxr", "dr", "derm"], natural: ["cifar10"], multiclass: ["cxr3", "derm-3", "derm-5", "derm-7"] }),
     batchSize: 64,
     attackImages: 200,
     attackSteps: 20,
@@ -103,6 +116,8 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
     trainPerClass: null,
     testPerClass: null,
     epochs: 100,
+    patience: 10,
+    tasks: Object.freeze({ medical: ["cxr", "dr", "derm"], natural: ["cifar10"], multiclass: ["cxr3", "derm-2", "derm-3", "derm-4", "derm-5", "derm-6", "derm-7"] }),
     batchSize: 32,
     attackImages: 1000,
     attackSteps: 20,

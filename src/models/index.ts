@@ -1,3 +1,6 @@
 export * from "./resnet";
+export * from "./plain";
+export * from "./head";
 export * from "./conv";
 export * from "./registry";
+export * from "./features";

@@ -1,27 +1,69 @@
 /**
- * Named architectures. The profiles (src/config) name one of these; #6 adds the paper's
- * ResNet-50 head and the capacity grid.
+ * Named architectures. Profiles (src/config) name one; users can name any of:
+ * - `resnet-tiny` (smoke), `resnet-bench` (issue #4's benchmark net, PyTorch-style linear head),
+ *   `resnet18`, `resnet50` (ImageNet topologies; resnet50 is Keras-applications' ResNet50);
+ * - `resnet<6n+2>[-w<W>][-s<S>]`: He et al.'s CIFAR ResNets of n BasicBlocks per stage, base
+ *   width W (16), stem stride S (1). `resnet20-s2` at 64x64 costs what ResNet-20 costs at 32x32.
+ * - `cnn-w<W>-d<D>`: the plain CNN family of the capacity sweeps.
+ * All but resnet-bench carry the paper's head (see head.ts).
  */
 import type { tf } from "../backend/tf";
+import type { HeadKind } from "./head";
 import { resnet, type ResNetSpec } from "./resnet";
+import { plainCnn } from "./plain";
 
-type Arch = Omit<ResNetSpec, "inputShape" | "classes" | "seed">;
+export type Arch =
+  | ({ readonly family: "resnet"; readonly description: string } & Omit<ResNetSpec, "inputShape" | "classes" | "seed">)
+  | { readonly family: "cnn"; readonly description: string; readonly width: number; readonly depth: number; readonly head?: HeadKind };
 
 export const ARCHITECTURES: Readonly<Record<string, Arch>> = Object.freeze({
-  /** smoke profile: the smallest network that still has every layer type. */
-  "resnet-tiny": { stem: 8, stages: [8, 16], blocks: 1 },
-  /** He et al.'s CIFAR ResNet-20 (3 stages of 3 BasicBlocks, 16/32/64 filters): the cpu profile. */
-  resnet20: { stem: 16, stages: [16, 32, 64], blocks: 3 },
-  /** The benchmark network of issue #4 (1.23M parameters). */
-  "resnet-bench": { stem: 32, stages: [32, 64, 128, 256], blocks: 1 },
+  "resnet-tiny": { family: "resnet", description: "smoke profile: the smallest net with every layer type", stem: 8, stages: [8, 16], blocks: 1 },
+  resnet20: { family: "resnet", description: "He et al.'s CIFAR ResNet-20 (3 stages x 3 BasicBlocks, 16/32/64)", stem: 16, stages: [16, 32, 64], blocks: 3 },
+  "resnet20-s2": {
+    family: "resnet",
+    description: "ResNet-20 with a stride-2 stem: the cpu profile's net for 64x64 inputs",
+    stem: { filters: 16, kernel: 3, stride: 2, pool: false },
+    stages: [16, 32, 64],
+    blocks: 3,
+  },
+  "resnet-bench": { family: "resnet", description: "issue #4's benchmark net (1.23M parameters, linear head)", stem: 32, stages: [32, 64, 128, 256], blocks: 1, head: "linear" },
+  resnet18: { family: "resnet", description: "ResNet-18 (ImageNet topology)", stem: { filters: 64, kernel: 7, stride: 2, pool: true }, stages: [64, 128, 256, 512], blocks: [2, 2, 2, 2] },
+  resnet50: {
+    family: "resnet",
+    description: "ResNet-50 with Keras-applications' topology: the paper's model",
+    stem: { filters: 64, kernel: 7, stride: 2, pool: true },
+    stages: [64, 128, 256, 512],
+    blocks: [3, 4, 6, 3],
+    block: "bottleneck",
+    keras: true,
+  },
 });
 
+const PATTERNS = "resnet<6n+2>[-w<width>][-s<stem stride>], cnn-w<width>-d<depth>";
+
+function parse(name: string): Arch | undefined {
+  let m = /^resnet(\d+)(?:-w(\d+))?(?:-s(\d+))?$/.exec(name);
+  if (m && (Number(m[1]) - 2) % 6 === 0 && Number(m[1]) >= 8) {
+    const n = (Number(m[1]) - 2) / 6;
+    const w = m[2] ? Number(m[2]) : 16;
+    const s = m[3] ? Number(m[3]) : 1;
+    if (w >= 1 && s >= 1 && s <= 4) return { family: "resnet", description: `CIFAR ResNet-${m[1]}, width ${w}, stem stride ${s}`, stem: { filters: w, kernel: 3, stride: s, pool: false }, stages: [w, 2 * w, 4 * w], blocks: n };
+  }
+  m = /^cnn-w(\d+)-d(\d+)$/.exec(name);
+  if (m && Number(m[1]) >= 1 && Number(m[2]) >= 1) return { family: "cnn", description: `plain CNN, width ${m[1]}, depth ${m[2]}`, width: Number(m[1]), depth: Number(m[2]) };
+  return undefined;
+}
+
 export function architecture(name: string): Arch {
-  const a = ARCHITECTURES[name];
-  if (a === undefined) throw new Error(`Unknown model '${name}'. Known: ${Object.keys(ARCHITECTURES).join(", ")}.`);
+  const a = ARCHITECTURES[name] ?? parse(name);
+  if (a === undefined) throw new Error(`Unknown model '${name}'. Known: ${Object.keys(ARCHITECTURES).join(", ")}; or ${PATTERNS}.`);
   return a;
 }
 
 export function buildModel(name: string, inputShape: readonly [number, number, number], classes: number, seed = 0): tf.LayersModel {
-  return resnet({ ...architecture(name), inputShape, classes, seed });
+  const a = architecture(name);
+  if (!(Number.isInteger(classes) && classes >= 2)) throw new Error(`A classifier needs at least 2 classes, got ${classes}`);
+  if (a.family === "cnn") return plainCnn({ inputShape, classes, width: a.width, depth: a.depth, head: a.head, seed });
+  const { family: _f, description: _d, ...spec } = a;
+  return resnet({ ...spec, inputShape, classes, seed });
 }

@@ -6,3 +6,4 @@ export * from "./browser";
 export * from "./export";
 export * from "./colormap";
 export * from "./progress";
+export * from "./curves";

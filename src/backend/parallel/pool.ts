@@ -101,19 +101,42 @@ export class WasmPool {
   }
 
   /** Splits a batch into contiguous shards, one request per worker, and waits for the answers. */
-  private async scatter(x: tf.Tensor4D, labels: tf.Tensor1D, request: (shard: { x: Float32Array; shape: number[]; labels: Int32Array }) => Request) {
+  private async scatter(
+    x: tf.Tensor4D,
+    labels: tf.Tensor1D | null,
+    request: (shard: { x: Float32Array; shape: number[]; labels: Int32Array; a: number; b: number }) => Request,
+  ) {
     const n = x.shape[0];
     const per = x.size / n;
     const xs = x.dataSync() as Float32Array;
-    const ys = Int32Array.from(labels.dataSync());
+    const ys = labels ? Int32Array.from(labels.dataSync()) : new Int32Array(n);
     const bounds = shardBounds(n, this.size);
-    const parts = await Promise.all(bounds.map(([a, b], i) => this.channels[i].send(request({ x: xs.slice(a * per, b * per), shape: [b - a, ...x.shape.slice(1)], labels: ys.slice(a, b) }))));
+    const parts = await Promise.all(bounds.map(([a, b], i) => this.channels[i].send(request({ x: xs.slice(a * per, b * per), shape: [b - a, ...x.shape.slice(1)], labels: ys.slice(a, b), a, b }))));
     return { n, per, bounds, parts };
+  }
+
+  /**
+   * Inference-mode outputs for a batch, sharded over the workers: the logits, or the named
+   * layers' outputs in order (e.g. ["feature", "logits"]). Returned as plain arrays with shapes.
+   */
+  async predict(pm: PoolModel, x: tf.Tensor4D, layers?: string[]): Promise<Array<{ data: Float32Array; shape: number[] }>> {
+    const { n, parts } = await this.scatter(x, null, ({ x: xs, shape }) => ({ type: "predict", key: pm.key, x: xs, shape, layers }));
+    return parts[0].outputs!.map((_, k) => {
+      const rowShape = parts[0].shapes![k].slice(1);
+      const per = rowShape.reduce((a, b) => a * b, 1);
+      const data = new Float32Array(n * per);
+      let offset = 0;
+      for (const p of parts) {
+        data.set(p.outputs![k], offset);
+        offset += p.outputs![k].length;
+      }
+      return { data, shape: [n, ...rowShape] };
+    });
   }
 
   /** Gradient of the mean loss over the batch w.r.t. the input images, and that mean loss. */
   async inputGradient(pm: PoolModel, x: tf.Tensor4D, labels: tf.Tensor1D, loss: LossKind = "ce", kappa?: number): Promise<{ grad: tf.Tensor4D; loss: number }> {
-    const { n, per, bounds, parts } = await this.scatter(x, labels, (shard) => ({ type: "inputGrad", key: pm.key, ...shard, loss, kappa }));
+    const { n, per, bounds, parts } = await this.scatter(x, labels, ({ a: _a, b: _b, ...shard }) => ({ type: "inputGrad", key: pm.key, ...shard, loss, kappa }));
     const grad = new Float32Array(x.size);
     parts.forEach((p, i) => grad.set(p.grad!, bounds[i][0] * per));
     for (let j = 0; j < grad.length; j++) grad[j] /= n;
@@ -125,8 +148,8 @@ export class WasmPool {
    * variable name, ready for optimizer.applyGradients) and the mean loss. The main model's
    * batch-norm moving statistics become the shard-size-weighted average of the replicas'.
    */
-  async trainGradients(pm: PoolModel, x: tf.Tensor4D, labels: tf.Tensor1D): Promise<{ grads: tf.NamedTensorMap; loss: number }> {
-    const { n, bounds, parts } = await this.scatter(x, labels, (shard) => ({ type: "trainGrad", key: pm.key, ...shard }));
+  async trainGradients(pm: PoolModel, x: tf.Tensor4D, labels: tf.Tensor1D, sampleWeights?: Float32Array): Promise<{ grads: tf.NamedTensorMap; loss: number }> {
+    const { n, bounds, parts } = await this.scatter(x, labels, ({ a, b, ...shard }) => ({ type: "trainGrad", key: pm.key, ...shard, weights: sampleWeights?.slice(a, b) }));
     const vars = pm.model.trainableWeights;
     const grads: tf.NamedTensorMap = {};
     vars.forEach((w, k) => {

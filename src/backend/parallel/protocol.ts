@@ -9,10 +9,12 @@ export type Request =
   /** Gradient of the summed loss over the shard w.r.t. the input (attacks, saliency). */
   | { type: "inputGrad"; key: string; x: Float32Array; shape: number[]; labels: Int32Array; loss: LossKind; kappa?: number }
   /** Gradients of the summed training loss w.r.t. the trainable weights, BN in training mode. */
-  | { type: "trainGrad"; key: string; x: Float32Array; shape: number[]; labels: Int32Array };
+  | { type: "trainGrad"; key: string; x: Float32Array; shape: number[]; labels: Int32Array; weights?: Float32Array }
+  /** Inference-mode outputs: the logits, or the named layers' outputs (features, stage maps). */
+  | { type: "predict"; key: string; x: Float32Array; shape: number[]; layers?: string[] };
 
 export type Response =
-  | { ok: true; backend?: string; grad?: Float32Array; loss?: number; grads?: Float32Array[]; state?: Float32Array[] }
+  | { ok: true; backend?: string; grad?: Float32Array; loss?: number; grads?: Float32Array[]; state?: Float32Array[]; outputs?: Float32Array[]; shapes?: number[][] }
   | { ok: false; error: string };
 
 export interface Envelope<T> {

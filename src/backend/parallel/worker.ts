@@ -12,6 +12,19 @@ import "../../models"; // registers the custom layers for modelFromJSON
 import type { Envelope, Request, Response } from "./protocol";
 
 const models = new Map<string, tf.LayersModel>();
+/** Sub-models exposing named layers, per model key and layer list (they share the model's weights). */
+const views = new Map<string, tf.LayersModel>();
+
+function view(key: string, layers: string[]): tf.LayersModel {
+  const id = `${key}|${layers.join(",")}`;
+  let v = views.get(id);
+  if (!v) {
+    const m = model(key);
+    v = tf.model({ inputs: m.inputs, outputs: layers.map((l) => m.getLayer(l).output as tf.SymbolicTensor) });
+    views.set(id, v);
+  }
+  return v;
+}
 
 function model(key: string): tf.LayersModel {
   const m = models.get(key);
@@ -26,11 +39,11 @@ function setAll(m: tf.LayersModel, weights: Float32Array[]): void {
   tf.tidy(() => m.setWeights(ws.map((w, i) => tf.tensor(weights[i], w.shape as number[]))));
 }
 
-/** Sum over the shard of the per-example loss on logits. */
-function lossSum(logits: tf.Tensor, labels: tf.Tensor1D, kind: "ce" | "cw", kappa = 0): tf.Scalar {
+/** Sum over the shard of the per-example loss on logits (cross-entropy optionally weighted per example). */
+function lossSum(logits: tf.Tensor, labels: tf.Tensor1D, kind: "ce" | "cw", kappa = 0, weights?: tf.Tensor1D): tf.Scalar {
   const classes = logits.shape[1]!;
   const onehot = tf.oneHot(labels, classes);
-  if (kind === "ce") return tf.losses.softmaxCrossEntropy(onehot, logits, undefined, 0, tf.Reduction.SUM) as tf.Scalar;
+  if (kind === "ce") return tf.losses.softmaxCrossEntropy(onehot, logits, weights, 0, tf.Reduction.SUM) as tf.Scalar;
   // Carlini-Wagner margin (maximised by the attack): max_{j!=y} z_j - z_y, capped at kappa.
   const real = tf.sum(tf.mul(onehot, logits), 1);
   const other = tf.max(tf.sub(logits, tf.mul(onehot, 1e9)), 1);
@@ -49,6 +62,7 @@ async function handle(req: Request): Promise<Response> {
       setAll(m, req.weights);
       models.get(req.key)?.dispose();
       models.set(req.key, m);
+      for (const id of views.keys()) if (id.startsWith(`${req.key}|`)) views.delete(id);
       return { ok: true };
     }
     case "setWeights":
@@ -72,13 +86,25 @@ async function handle(req: Request): Promise<Response> {
       const { value, grads } = tf.tidy(() => {
         const x = tf.tensor(req.x, req.shape);
         const y = tf.tensor1d(req.labels, "int32");
-        return tf.variableGrads(() => lossSum(m.apply(x, { training: true }) as tf.Tensor, y, "ce"), vars);
+        const w = req.weights ? tf.tensor1d(req.weights) : undefined;
+        return tf.variableGrads(() => lossSum(m.apply(x, { training: true }) as tf.Tensor, y, "ce", 0, w), vars);
       });
       const out = { loss: value.dataSync()[0], grads: vars.map((v) => grads[v.name].dataSync() as Float32Array) };
       tf.dispose([value, ...Object.values(grads)]);
       // Batch-norm moving statistics after this shard's update.
       const state = m.nonTrainableWeights.map((w) => w.read().dataSync() as Float32Array);
       return { ok: true, loss: out.loss, grads: out.grads, state };
+    }
+    case "predict": {
+      const v = req.layers && req.layers.length > 0 ? view(req.key, req.layers) : model(req.key);
+      const ys = tf.tidy(() => {
+        const y = v.apply(tf.tensor(req.x, req.shape), { training: false }) as tf.Tensor | tf.Tensor[];
+        return Array.isArray(y) ? y : [y];
+      });
+      const outputs = ys.map((y) => y.dataSync() as Float32Array);
+      const shapes = ys.map((y) => y.shape);
+      tf.dispose(ys);
+      return { ok: true, outputs, shapes };
     }
   }
 }

@@ -1,0 +1,156 @@
+/** `mia train`: train (or reuse, or resume) a task's classifier and report its test metrics. */
+import { parseArgs } from "node:util";
+import { initBackend, banner } from "../backend";
+import { resolveProfile } from "../config";
+import { architecture } from "../models/registry";
+import { train, type TrainOptions } from "../train";
+import { int, taskFrom } from "./data";
+import { UsageError } from "./main";
+
+const HELP = `Usage: mia train --task NAME [--profile P] [--data DIR] [--model M] [--epochs N] [--out DIR] [options]
+       mia train --imagefolder DIR | --csv FILE | --npz FILE  [same options]   (your own data; see 'mia data --help')
+
+Trains the task's classifier on the train split, keeps the epoch with the best validation score,
+and reports accuracy, ROC AUC and the confusion matrix on the test split beside the
+majority-class baseline. The run is saved under --out (default MIA_MODELS_DIR, else data/models)
+as <profile>/<task>/<model>/model.json; a finished run with the same settings is reused, an
+interrupted one resumes after its last epoch.
+
+Options:
+  --task NAME            cxr, cxr3, dr, dr5, derm, derm-2..7, cifar10, cifar2, retinamnist
+  --profile P            smoke | cpu | paper (default: MIA_PROFILE, else cpu): sizes, epochs, model
+  --data DIR             the task's dataset folder or a data root holding it
+  --model M              resnet20-s2, resnet20, resnet18, resnet50, resnet<6n+2>[-w<W>][-s<S>],
+                         cnn-w<W>-d<D>, ... (default: the profile's)
+  --epochs N             (default: the profile's)
+  --batch N              batch size (default: the profile's)
+  --optimizer adam|sgd   (default adam)
+  --lr X                 learning rate (default 0.001; cosine decay with a short warm-up)
+  --no-augment           no flips / rotations / shifts / zoom
+  --class-weights balanced|none   (default balanced)
+  --monitor auc|loss|accuracy     validation metric for early stopping (default auc)
+  --patience N           stop after N epochs without improvement (default: the profile's; 0 = never)
+  --seed N               (default 0)
+  --workers N            wasm worker threads (default: MIA_WORKERS, else one per core)
+  --out DIR              where runs are saved
+  --force                retrain even if a finished run exists
+  --json                 print the result as JSON on stdout (progress goes to stderr)
+  -h, --help
+Exit codes: 0 trained or reused, 1 failed (missing data, damaged checkpoint, ...), 2 bad usage.`;
+
+export async function runTrain(argv: string[]): Promise<void> {
+  const { values: v } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      task: { type: "string" },
+      imagefolder: { type: "string" },
+      csv: { type: "string" },
+      images: { type: "string" },
+      "image-column": { type: "string" },
+      "label-column": { type: "string" },
+      "group-column": { type: "string" },
+      npz: { type: "string" },
+      classes: { type: "string" },
+      name: { type: "string" },
+      channels: { type: "string" },
+      data: { type: "string" },
+      profile: { type: "string" },
+      model: { type: "string" },
+      epochs: { type: "string" },
+      batch: { type: "string" },
+      optimizer: { type: "string" },
+      lr: { type: "string" },
+      "no-augment": { type: "boolean" },
+      "class-weights": { type: "string" },
+      monitor: { type: "string" },
+      patience: { type: "string" },
+      seed: { type: "string" },
+      workers: { type: "string" },
+      out: { type: "string" },
+      force: { type: "boolean" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (v.help) {
+    console.log(HELP);
+    return;
+  }
+  const task = taskFrom(v);
+  let profile;
+  try {
+    profile = resolveProfile(v.profile);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const lr = v.lr === undefined ? undefined : Number(v.lr);
+  if (lr !== undefined && !(lr > 0)) throw new UsageError(`--lr must be a positive number, got '${v.lr}'`);
+  if (v.optimizer !== undefined && v.optimizer !== "adam" && v.optimizer !== "sgd") throw new UsageError(`--optimizer must be adam or sgd, got '${v.optimizer}'`);
+  if (v["class-weights"] !== undefined && !["balanced", "none"].includes(v["class-weights"])) throw new UsageError(`--class-weights must be balanced or none`);
+  if (v.monitor !== undefined && !["auc", "loss", "accuracy"].includes(v.monitor)) throw new UsageError(`--monitor must be auc, loss or accuracy`);
+  const positive = (s: string | undefined, what: string, min = 1) => {
+    const n = int(s, what);
+    if (n !== undefined && n < min) throw new UsageError(`${what} must be >= ${min}, got ${n}`);
+    return n;
+  };
+  const log = (s: string) => (v.json ? console.error(s) : console.log(s));
+  const info = await initBackend();
+  log(banner(info, profile));
+  const options: TrainOptions = {
+    profile,
+    dir: v.data,
+    model: v.model,
+    epochs: positive(v.epochs, "--epochs"),
+    batchSize: positive(v.batch, "--batch", 2),
+    optimizer: { ...(v.optimizer ? { kind: v.optimizer as "adam" | "sgd" } : {}), ...(lr !== undefined ? { lr } : {}) },
+    augment: v["no-augment"] ? false : undefined,
+    classWeights: v["class-weights"] as "balanced" | "none" | undefined,
+    monitor: v.monitor as "auc" | "loss" | "accuracy" | undefined,
+    patience: positive(v.patience, "--patience", 0),
+    seed: int(v.seed, "--seed"),
+    workers: positive(v.workers, "--workers"),
+    out: v.out,
+    force: v.force,
+    log,
+  };
+  if (options.model !== undefined) {
+    // Unknown architectures are usage errors, found before any data is read.
+    try {
+      architecture(options.model);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
+  const r = await train(task, options);
+  const summary = {
+    task: task.name,
+    profile: profile.name,
+    model: r.key.model,
+    runDir: r.runDir,
+    reused: r.reused,
+    engine: r.engine,
+    trainImages: r.trainCount,
+    epochs: r.history.length,
+    bestEpoch: r.bestEpoch,
+    stoppedEarly: r.stoppedEarly,
+    trainSeconds: r.trainSeconds,
+    imagesPerSec: r.imagesPerSec,
+    classNames: r.classNames,
+    val: { accuracy: r.val.accuracy, auc: r.val.auc, loss: r.val.loss },
+    test: { n: r.test.n, accuracy: r.test.accuracy, auc: r.test.auc, loss: r.test.loss, majorityAccuracy: r.test.majority.accuracy, confusion: r.test.confusion, perClass: r.test.perClass },
+    history: r.history,
+  };
+  r.model.dispose();
+  if (v.json) {
+    console.log(JSON.stringify(summary, null, 2));
+    return;
+  }
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  console.log(`\n${task.name} (${profile.name}, ${r.key.model}): ${r.reused ? "reused the saved run" : `trained ${r.history.length} epochs in ${r.trainSeconds.toFixed(0)} s (${r.imagesPerSec.toFixed(1)} images/s, ${r.engine})`}`);
+  console.log(`  test: accuracy ${pct(r.test.accuracy)} (majority class ${pct(r.test.majority.accuracy)}), AUC ${r.test.auc.toFixed(3)}, n = ${r.test.n}; best epoch ${r.bestEpoch}`);
+  const w = Math.max(10, ...r.classNames.map((c) => c.length));
+  console.log(`  confusion (rows true, columns predicted):\n  ${"".padEnd(w)} ${r.classNames.map((c) => c.slice(0, 8).padStart(9)).join("")}`);
+  r.test.confusion.forEach((row, i) => console.log(`  ${r.classNames[i].padEnd(w)} ${row.map((n) => String(n).padStart(9)).join("")}`));
+  console.log(`  saved: ${r.runDir}`);
+}

@@ -1,0 +1,42 @@
+/**
+ * A plain CNN family for capacity sweeps (issue #8): `depth` 3x3 conv-BN-ReLU layers spread over
+ * up to four stages, 2x2 max pooling after each stage, `width` filters in the first stage doubling
+ * per stage, then the paper's head. Stage outputs are named like the ResNets'
+ * (`conv{s}_block{b}_out`, stage s >= 2) so the same feature access works.
+ */
+import { tf } from "../backend/tf";
+import { Conv2D } from "./conv";
+import { classifierHead, type HeadKind } from "./head";
+
+export interface PlainCnnSpec {
+  readonly inputShape: readonly [number, number, number];
+  readonly classes: number;
+  readonly width: number;
+  readonly depth: number;
+  readonly head?: HeadKind;
+  readonly seed?: number;
+}
+
+export function plainCnn(spec: PlainCnnSpec): tf.LayersModel {
+  if (!(Number.isInteger(spec.width) && spec.width >= 1 && Number.isInteger(spec.depth) && spec.depth >= 1)) {
+    throw new Error(`plain CNN needs integer width >= 1 and depth >= 1, got width ${spec.width}, depth ${spec.depth}`);
+  }
+  let seed = spec.seed ?? 0;
+  const stages = Math.min(4, spec.depth);
+  const input = tf.input({ shape: [...spec.inputShape], name: "input" });
+  let x: tf.SymbolicTensor = input;
+  let layer = 0;
+  for (let s = 0; s < stages; s++) {
+    // Spread the layers as evenly as possible, the extra ones going to the early stages.
+    const n = Math.floor(spec.depth / stages) + (s < spec.depth % stages ? 1 : 0);
+    for (let b = 0; b < n; b++, layer++) {
+      const name = `conv${s + 2}_block${b + 1}`;
+      x = new Conv2D({ filters: spec.width * 2 ** s, kernelSize: 3, padding: "same", seed: seed++, name: `${name}_1_conv` }).apply(x) as tf.SymbolicTensor;
+      x = tf.layers.batchNormalization({ name: `${name}_1_bn`, momentum: 0.9, epsilon: 1e-5 }).apply(x) as tf.SymbolicTensor;
+      x = tf.layers.reLU({ name: `${name}_out` }).apply(x) as tf.SymbolicTensor;
+    }
+    x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: "same", name: `pool${s + 2}` }).apply(x) as tf.SymbolicTensor;
+  }
+  const logits = classifierHead(x, spec.classes, spec.head ?? "paper", () => seed++);
+  return tf.model({ inputs: input, outputs: logits, name: `cnn_w${spec.width}_d${spec.depth}` });
+}

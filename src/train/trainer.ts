@@ -1,0 +1,386 @@
+/**
+ * Training a task's classifier, resumably. One run directory per (profile, task, model):
+ *   <models root>/<profile>/<task>/<model>/
+ *     model.json + model.<hash>.bin   the finished model (best validation epoch) and its metrics
+ *     last.json  + last.<hash>.bin    the latest epoch's weights and optimizer state (resume)
+ *     best.json  + best.<hash>.bin    the best epoch so far (early stopping)
+ * A finished run with the same settings is loaded instead of retrained; an interrupted one
+ * resumes after its last saved epoch. Shuffling and augmentation are seeded per epoch, so a
+ * resumed run sees the batches an uninterrupted one would.
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { tf } from "../backend/tf";
+import { resolveProfile, type Profile, type ProfileName } from "../config";
+import { loadTask, type SplitData, type TaskData } from "../data/load";
+import { REPO_ROOT } from "../data/root";
+import { shuffled } from "../data/split";
+import type { TaskSpec } from "../data/tasks";
+import { buildModel } from "../models/registry";
+import { progress as makeProgress } from "../plots/progress";
+import { augmentBatch, PAPER_AUGMENT, type AugmentConfig } from "./augment";
+import { loadModelFile, optimizerState, restoreOptimizer, saveModelFile } from "./checkpoint";
+import { createEngine, type Engine } from "./engine";
+import { evaluateLogits, type Evaluation } from "./metrics";
+import { DEFAULT_OPTIMIZER, learningRateAt, makeOptimizer, setLearningRate, validateOptimizer, type OptimizerConfig } from "./optimizer";
+import type { WasmPool } from "../backend/parallel";
+
+export type Monitor = "auc" | "loss" | "accuracy";
+
+export interface TrainOptions {
+  /** Run profile (sizes, epochs, batch, default model). Default: MIA_PROFILE, else cpu. */
+  readonly profile?: Profile | ProfileName;
+  /** Already loaded data (else the task is loaded with the profile's sizes). */
+  readonly data?: TaskData;
+  /** Dataset folder with the task's layout (a user's own copy). */
+  readonly dir?: string;
+  readonly model?: string;
+  readonly epochs?: number;
+  readonly batchSize?: number;
+  readonly optimizer?: Partial<OptimizerConfig>;
+  /** Augmentation (default: the paper's); false for none. */
+  readonly augment?: AugmentConfig | false;
+  /** "balanced": each class weighs the same in the loss (default); "none": plain mean. */
+  readonly classWeights?: "balanced" | "none";
+  /** Validation metric for early stopping and for choosing the kept epoch (default auc). */
+  readonly monitor?: Monitor;
+  /** Stop after this many epochs without improvement (default: the profile's; 0 = never stop early). */
+  readonly patience?: number;
+  readonly seed?: number;
+  /** Root of the run directories (default MIA_MODELS_DIR, else data/models). */
+  readonly out?: string;
+  /** Retrain even when a finished run with the same settings exists. */
+  readonly force?: boolean;
+  readonly workers?: number;
+  readonly pool?: WasmPool;
+  readonly quiet?: boolean;
+  /** Where status lines go (default console.log; the CLI's --json sends them to stderr). */
+  readonly log?: (line: string) => void;
+  /** Called after every epoch (e.g. a live learning-curve plot). */
+  readonly onEpoch?: (record: EpochRecord, history: readonly EpochRecord[]) => void | Promise<void>;
+}
+
+export interface EpochRecord {
+  readonly epoch: number;
+  readonly lr: number;
+  readonly trainLoss: number;
+  readonly valLoss: number;
+  readonly valAccuracy: number;
+  readonly valAuc: number;
+  readonly seconds: number;
+  readonly imagesPerSec: number;
+}
+
+/** Everything that decides what a run computes; a saved run is reused only when it matches. */
+export interface RunKey {
+  readonly task: string;
+  readonly profile: string;
+  readonly model: string;
+  readonly imageSize: number;
+  readonly channels: number;
+  readonly classNames: readonly string[];
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly optimizer: OptimizerConfig;
+  readonly augment: AugmentConfig | false;
+  readonly classWeights: "balanced" | "none";
+  readonly monitor: Monitor;
+  readonly patience: number;
+  readonly seed: number;
+  /** Hash of the train and validation image lists. */
+  readonly data: string;
+}
+
+export interface TrainResult {
+  readonly model: tf.LayersModel;
+  readonly key: RunKey;
+  readonly runDir: string;
+  /** True when a finished run was loaded instead of trained. */
+  readonly reused: boolean;
+  readonly history: readonly EpochRecord[];
+  readonly bestEpoch: number;
+  readonly stoppedEarly: boolean;
+  readonly val: Evaluation;
+  readonly test: Evaluation;
+  readonly trainSeconds: number;
+  readonly imagesPerSec: number;
+  readonly engine: string;
+  readonly classNames: readonly string[];
+  readonly trainCount: number;
+}
+
+export function modelsRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.MIA_MODELS_DIR?.trim() || path.join(REPO_ROOT, "data", "models"));
+}
+
+export function runDirectory(root: string, key: Pick<RunKey, "profile" | "task" | "model">): string {
+  const safe = (s: string) => s.replace(/[^\w.-]+/g, "_");
+  return path.join(root, safe(key.profile), safe(key.task), safe(key.model));
+}
+
+function dataHash(data: TaskData): string {
+  const h = createHash("sha256");
+  for (const s of ["train", "val"] as const) for (const id of data.splits[s]?.ids ?? []) h.update(`${s}:${id}\n`);
+  return h.digest("hex").slice(0, 16);
+}
+
+/** The fields where two keys differ, for error messages. */
+function keyDiff(a: RunKey, b: RunKey): string[] {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof RunKey>;
+  return [...keys].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).map((k) => `${k}: saved ${JSON.stringify(b[k])}, now ${JSON.stringify(a[k])}`);
+}
+
+/** Per-example loss weights: N / (K * N_class) for "balanced", so they average 1. */
+export function classWeightsFor(labels: Int32Array, classes: number, kind: "balanced" | "none"): Float32Array {
+  const w = new Float32Array(classes).fill(1);
+  if (kind === "none") return w;
+  const counts = new Array<number>(classes).fill(0);
+  for (const y of labels) counts[y]++;
+  for (let c = 0; c < classes; c++) w[c] = counts[c] > 0 ? labels.length / (classes * counts[c]) : 0;
+  return w;
+}
+
+const better = (monitor: Monitor, a: EpochRecord, b: EpochRecord | undefined): boolean => {
+  if (b === undefined) return true;
+  if (monitor === "loss") return a.valLoss < b.valLoss;
+  const [x, y] = monitor === "auc" ? [a.valAuc, b.valAuc] : [a.valAccuracy, b.valAccuracy];
+  if (Number.isNaN(y)) return true;
+  return x > y || (x === y && a.valLoss < b.valLoss);
+};
+
+/** Logits of a whole split, in inference mode, in chunks. */
+export async function predictSplit(engine: Engine, split: SplitData, chunk = 256): Promise<Float32Array> {
+  const parts: Float32Array[] = [];
+  for (let i = 0; i < split.n; i += chunk) {
+    const idx = Array.from({ length: Math.min(chunk, split.n - i) }, (_, k) => i + k);
+    const { x, y } = split.toTensors(idx);
+    y.dispose();
+    const [out] = await engine.predict(x);
+    x.dispose();
+    parts.push(out.data);
+  }
+  const all = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    all.set(p, o);
+    o += p.length;
+  }
+  return all;
+}
+
+function validate(o: { epochs: number; batchSize: number; patience: number; monitor: string; classWeights: string }): void {
+  if (!(Number.isInteger(o.epochs) && o.epochs >= 1)) throw new Error(`epochs must be a whole number >= 1, got ${o.epochs}`);
+  if (!(Number.isInteger(o.batchSize) && o.batchSize >= 2)) throw new Error(`batchSize must be a whole number >= 2, got ${o.batchSize}`);
+  if (!(Number.isInteger(o.patience) && o.patience >= 0)) throw new Error(`patience must be a whole number >= 0, got ${o.patience}`);
+  if (!["auc", "loss", "accuracy"].includes(o.monitor)) throw new Error(`monitor must be auc, loss or accuracy, got '${o.monitor}'`);
+  if (!["balanced", "none"].includes(o.classWeights)) throw new Error(`classWeights must be balanced or none, got '${o.classWeights}'`);
+}
+
+/**
+ * Trains (or loads, or resumes) the classifier of `task`. Progress shows in place in a
+ * notebook, as a bar in a terminal, as lines in a log.
+ */
+export async function train(task: string | TaskSpec, options: TrainOptions = {}): Promise<TrainResult> {
+  const profile = typeof options.profile === "object" ? options.profile : resolveProfile(options.profile);
+  const modelName = options.model ?? profile.model;
+  const epochs = options.epochs ?? profile.epochs;
+  const batchSize = options.batchSize ?? profile.batchSize;
+  const optimizer: OptimizerConfig = { ...DEFAULT_OPTIMIZER, ...options.optimizer };
+  const monitor = options.monitor ?? "auc";
+  const patience = options.patience ?? profile.patience;
+  const classWeights = options.classWeights ?? "balanced";
+  const augment = options.augment === undefined ? PAPER_AUGMENT : options.augment;
+  const seed = options.seed ?? 0;
+  validate({ epochs, batchSize, patience, monitor, classWeights });
+  validateOptimizer(optimizer);
+  const taskName = typeof task === "string" ? task : task.name;
+  const log = (s: string) => options.quiet || (options.log ?? console.log)(s);
+
+  const trainCap = profile.trainPerClassFor?.[taskName];
+  const data = options.data ?? (await loadTask(task, { profile, dir: options.dir, seed, quiet: options.quiet, ...(trainCap !== undefined ? { perClass: { train: trainCap } } : {}) }));
+  const trainSplit = data.splits.train;
+  const valSplit = data.splits.val;
+  const testSplit = data.splits.test;
+  if (!trainSplit || !valSplit || !testSplit) throw new Error(`train: the data of '${taskName}' must include the train, val and test splits`);
+  const classes = data.classNames.length;
+  const key: RunKey = {
+    task: taskName,
+    profile: profile.name,
+    model: modelName,
+    imageSize: data.size,
+    channels: data.channels,
+    classNames: data.classNames,
+    epochs,
+    batchSize,
+    optimizer,
+    augment,
+    classWeights,
+    monitor,
+    patience,
+    seed,
+    data: dataHash(data),
+  };
+  const runDir = runDirectory(options.out ?? modelsRoot(), key);
+  const finalPath = path.join(runDir, "model.json");
+  const lastPath = path.join(runDir, "last.json");
+  const bestPath = path.join(runDir, "best.json");
+  const mismatch = (file: string, saved: RunKey) =>
+    new Error(`The run saved in ${path.dirname(file)} used other settings:\n  ${keyDiff(key, saved).join("\n  ")}\nRetrain over it with force: true (CLI: --force), or write elsewhere with out: DIR (--out DIR).`);
+
+  if (options.force) {
+    for (const f of ["model", "last", "best"]) fs.rmSync(path.join(runDir, `${f}.json`), { force: true });
+  } else if (fs.existsSync(finalPath)) {
+    const saved = await loadModelFile(finalPath);
+    const mia = saved.mia as { key: RunKey; result: Omit<TrainResult, "model" | "runDir" | "reused" | "key"> } | undefined;
+    if (!mia?.key) throw new Error(`${finalPath} holds a model without this project's run record (not trained by train()). Load it with loadModelFile(), or retrain over it with force: true.`);
+    if (keyDiff(key, mia.key).length > 0) {
+      saved.model.dispose();
+      throw mismatch(finalPath, mia.key);
+    }
+    log(`[train] ${taskName}: using the trained model in ${runDir} (trained ${mia.result.history.length} epochs, test accuracy ${(100 * mia.result.test.accuracy).toFixed(1)}%). Retrain with force: true.`);
+    return { ...mia.result, model: saved.model, key, runDir, reused: true };
+  }
+
+  // A fresh model, or the interrupted run's last epoch.
+  let model: tf.LayersModel;
+  let history: EpochRecord[] = [];
+  let best: EpochRecord | undefined;
+  let trainSecondsBefore = 0;
+  const opt = makeOptimizer(optimizer);
+  if (fs.existsSync(lastPath)) {
+    const last = await loadModelFile(lastPath);
+    const mia = last.mia as { key: RunKey; history: EpochRecord[]; best?: EpochRecord; trainSeconds: number };
+    if (!mia?.key || keyDiff(key, mia.key).length > 0) {
+      last.model.dispose();
+      throw mismatch(lastPath, mia?.key ?? ({} as RunKey));
+    }
+    model = last.model;
+    await restoreOptimizer(opt, last.extraArrays);
+    history = mia.history;
+    best = mia.best;
+    trainSecondsBefore = mia.trainSeconds;
+    log(`[train] ${taskName}: resuming ${runDir} after epoch ${history.length}/${epochs}`);
+  } else {
+    model = buildModel(modelName, [data.size, data.size, data.channels], classes, seed);
+  }
+
+  const engine = await createEngine(model, { workers: options.workers, pool: options.pool });
+  const weightsPerClass = classWeightsFor(trainSplit.labels, classes, classWeights);
+  const stepsPerEpoch = Math.max(1, Math.floor(trainSplit.n / batchSize) + (trainSplit.n % batchSize >= batchSize / 2 ? 1 : 0));
+  const totalSteps = epochs * stepsPerEpoch;
+  const sinceBest = () => (best ? history.length - best.epoch : 0);
+  let stoppedEarly = history.length < epochs && patience > 0 && sinceBest() >= patience;
+  try {
+    log(`[train] ${taskName}: ${modelName} on ${trainSplit.n} images (${data.size}x${data.size}x${data.channels}, ${classes} classes), ${epochs} epochs of ${stepsPerEpoch} steps, batch ${batchSize}, ${optimizer.kind} lr ${optimizer.lr}, ${engine.description}`);
+    const bar = options.quiet ? undefined : makeProgress(totalSteps, `train ${taskName}`);
+    for (let epoch = history.length; epoch < epochs && !stoppedEarly; epoch++) {
+      const t0 = Date.now();
+      const order = shuffled(Array.from({ length: trainSplit.n }, (_, i) => i), seed * 100_003 + epoch);
+      const batches: number[][] = [];
+      for (let s = 0; s < stepsPerEpoch; s++) batches.push(order.slice(s * batchSize, s === stepsPerEpoch - 1 ? order.length : (s + 1) * batchSize));
+      const makeBatch = (s: number) => {
+        const { x, y } = trainSplit.toTensors(batches[s]);
+        const xa = augment ? augmentBatch(x, augment, (seed * 7_919 + epoch) * 10_007 + s) : x;
+        if (xa !== x) x.dispose();
+        const w = Float32Array.from(batches[s], (i) => weightsPerClass[trainSplit.labels[i]]);
+        return { x: xa, y, w };
+      };
+      let lossSum = 0;
+      let next = makeBatch(0);
+      for (let s = 0; s < stepsPerEpoch; s++) {
+        const step = epoch * stepsPerEpoch + s;
+        const lr = learningRateAt(optimizer, step, totalSteps);
+        setLearningRate(opt, lr);
+        const cur = next;
+        // The workers start on this batch while the main thread prepares the next one.
+        const pending = engine.trainGradients(cur.x, cur.y, cur.w);
+        if (s + 1 < stepsPerEpoch) next = makeBatch(s + 1);
+        const { grads, loss } = await pending;
+        if (!Number.isFinite(loss)) throw new Error(`train ${taskName}: the loss became ${loss} at epoch ${epoch + 1}, step ${s + 1}; lower the learning rate (optimizer: { lr }).`);
+        tf.dispose([cur.x, cur.y]);
+        opt.applyGradients(grads);
+        tf.dispose(Object.values(grads));
+        await engine.sync();
+        lossSum += loss;
+        bar?.update(step + 1, `epoch ${epoch + 1}/${epochs}, loss ${(lossSum / (s + 1)).toFixed(3)}${best ? `, best val ${monitor} ${monitorValue(monitor, best).toFixed(3)}` : ""}`);
+      }
+      const trainTime = (Date.now() - t0) / 1000;
+      const val = evaluateLogits(await predictSplit(engine, valSplit), valSplit.labels, data.classNames, trainSplit.labels);
+      const record: EpochRecord = {
+        epoch: epoch + 1,
+        lr: learningRateAt(optimizer, (epoch + 1) * stepsPerEpoch - 1, totalSteps),
+        trainLoss: lossSum / stepsPerEpoch,
+        valLoss: val.loss,
+        valAccuracy: val.accuracy,
+        valAuc: val.auc,
+        seconds: (Date.now() - t0) / 1000,
+        imagesPerSec: trainSplit.n / trainTime,
+      };
+      history.push(record);
+      if (better(monitor, record, best)) {
+        best = record;
+        await saveModelFile(model, runDir, "best", { mia: { key, epoch: record.epoch } });
+      }
+      trainSecondsBefore += record.seconds;
+      stoppedEarly = patience > 0 && sinceBest() >= patience && epoch + 1 < epochs;
+      await saveModelFile(model, runDir, "last", { mia: { key, history, best, trainSeconds: trainSecondsBefore }, extraArrays: await optimizerState(opt) });
+      if (options.quiet !== true && !bar) log(`[train] epoch ${record.epoch}: loss ${record.trainLoss.toFixed(3)}, val acc ${record.valAccuracy.toFixed(3)}, auc ${record.valAuc.toFixed(3)}`);
+      await options.onEpoch?.(record, history);
+    }
+    bar?.finish(`${history.length} epochs${stoppedEarly ? " (stopped early)" : ""}, best epoch ${best?.epoch} (val ${monitor} ${best ? monitorValue(monitor, best).toFixed(3) : "n/a"})`);
+
+    // Keep the best validation epoch.
+    const bestSaved = await loadModelFile(bestPath);
+    model.setWeights(bestSaved.model.getWeights());
+    bestSaved.model.dispose();
+    await engine.sync();
+    const val = evaluateLogits(await predictSplit(engine, valSplit), valSplit.labels, data.classNames, trainSplit.labels);
+    const test = evaluateLogits(await predictSplit(engine, testSplit), testSplit.labels, data.classNames, trainSplit.labels);
+    const trainSeconds = trainSecondsBefore;
+    // Training throughput (validation passes excluded), over every epoch of the run.
+    const imagesPerSec = (history.length * trainSplit.n) / history.reduce((s, r) => s + trainSplit.n / r.imagesPerSec, 0);
+    const result = {
+      history,
+      bestEpoch: best!.epoch,
+      stoppedEarly,
+      val,
+      test,
+      trainSeconds,
+      imagesPerSec,
+      engine: engine.description,
+      classNames: data.classNames,
+      trainCount: trainSplit.n,
+    };
+    await saveModelFile(model, runDir, "model", { mia: { key, result, savedAt: new Date().toISOString() } });
+    for (const f of ["last", "best"]) {
+      fs.rmSync(path.join(runDir, `${f}.json`), { force: true });
+      for (const b of fs.readdirSync(runDir)) if (b.startsWith(`${f}.`) && b.endsWith(".bin")) fs.rmSync(path.join(runDir, b), { force: true });
+    }
+    log(`[train] ${taskName}: test accuracy ${(100 * test.accuracy).toFixed(1)}% (majority class ${(100 * test.majority.accuracy).toFixed(1)}%), AUC ${test.auc.toFixed(3)}; saved ${finalPath}`);
+    return { ...result, model, key, runDir, reused: false };
+  } finally {
+    await engine.close();
+    opt.dispose();
+  }
+}
+
+function monitorValue(m: Monitor, r: EpochRecord): number {
+  return m === "loss" ? r.valLoss : m === "auc" ? r.valAuc : r.valAccuracy;
+}
+
+/**
+ * The trained model of a task, without training: for notebooks after the training one. Clear
+ * error when it is missing.
+ */
+export async function loadTrained(task: string, options: { profile?: Profile | ProfileName; model?: string; out?: string } = {}): Promise<{ model: tf.LayersModel; key: RunKey; result: Omit<TrainResult, "model" | "runDir" | "reused" | "key"> }> {
+  const profile = typeof options.profile === "object" ? options.profile : resolveProfile(options.profile);
+  const dir = runDirectory(options.out ?? modelsRoot(), { profile: profile.name, task, model: options.model ?? profile.model });
+  const file = path.join(dir, "model.json");
+  if (!fs.existsSync(file)) {
+    throw new Error(`No trained '${task}' model for profile ${profile.name} at ${file}. Train it first: run notebooks/02-training.ipynb (make run), or: npm run mia -- train --task ${task} --profile ${profile.name}`);
+  }
+  const saved = await loadModelFile(file);
+  const mia = saved.mia as { key: RunKey; result: Omit<TrainResult, "model" | "runDir" | "reused" | "key"> };
+  return { model: saved.model, key: mia.key, result: mia.result };
+}

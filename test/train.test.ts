@@ -1,0 +1,220 @@
+/**
+ * Training end to end on a synthetic task with a known answer, checkpoints (round trips,
+ * damage, resumption, reuse, mismatched settings) and augmentation against exact permutations.
+ */
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { tf, initBackend } from "../src/backend";
+import { customTask, loadTask, type TaskData } from "../src/data";
+import { buildModel, featureModel, intermediateModel, stageOutputs } from "../src/models";
+import { PROFILES } from "../src/config";
+import { augmentBatch, loadModelFile, loadTrained, makeOptimizer, optimizerState, restoreOptimizer, saveModelFile, train, type AugmentConfig } from "../src/train";
+import { syntheticNpz } from "./support/synthetic";
+
+const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), p));
+const NONE: AugmentConfig = { rotation: 0, shift: 0, zoom: 0, shear: 0, horizontalFlip: false };
+
+before(async () => {
+  await initBackend();
+});
+
+let dataPromise: Promise<TaskData> | undefined;
+function synthetic(): Promise<TaskData> {
+  dataPromise ??= (async () => {
+    const file = path.join(tmp("mia-train-data-"), "bright.npz");
+    syntheticNpz(file);
+    const task = customTask({ name: "bright", channels: 1, source: { kind: "npz", file }, classNames: ["0", "1"] });
+    return loadTask(task, { size: 12, perClass: { train: null, val: null, test: null }, cache: false, quiet: true });
+  })();
+  return dataPromise;
+}
+
+const quietOpts = { profile: PROFILES.smoke, model: "resnet-tiny", epochs: 3, batchSize: 8, optimizer: { lr: 0.01 }, quiet: true } as const;
+
+test("training learns a separable task far above the majority class, on the worker pool and on the main thread", async () => {
+  const data = await synthetic();
+  for (const workers of [2, 1]) {
+    const out = tmp("mia-models-");
+    const r = await train("bright", { ...quietOpts, data, out, workers });
+    assert.equal(r.reused, false);
+    assert.match(r.engine, workers === 2 ? /2 wasm worker threads/ : /main thread/);
+    assert.equal(r.history.length, 3);
+    assert.equal(r.test.n, 16);
+    assert.equal(r.test.majority.accuracy, 0.5);
+    assert.ok(r.test.accuracy >= 0.9, `${workers} worker(s): test accuracy ${r.test.accuracy}`);
+    assert.ok(r.test.auc >= 0.95, `test AUC ${r.test.auc}`);
+    assert.deepEqual(r.test.confusion.flat().reduce((a, b) => a + b, 0), 16);
+    assert.ok(r.history[2].trainLoss < r.history[0].trainLoss + 1e-6, "training loss went down");
+    // Only the finished model remains: no resume or best-epoch files.
+    assert.deepEqual(fs.readdirSync(r.runDir).filter((f) => f.endsWith(".json")), ["model.json"]);
+    assert.equal(fs.readdirSync(r.runDir).filter((f) => f.endsWith(".bin")).length, 1);
+    r.model.dispose();
+  }
+});
+
+test("a finished run is reused when its settings match, refused with the differences when not, redone with force", async () => {
+  const data = await synthetic();
+  const out = tmp("mia-models-");
+  const first = await train("bright", { ...quietOpts, data, out });
+  const x = data.splits.test!.toTensors().x;
+  const p1 = (first.model.predict(x) as tf.Tensor).dataSync();
+  const again = await train("bright", { ...quietOpts, data, out });
+  assert.equal(again.reused, true);
+  assert.deepEqual(again.history, first.history);
+  assert.equal(again.test.accuracy, first.test.accuracy);
+  const p2 = (again.model.predict(x) as tf.Tensor).dataSync();
+  assert.deepEqual(Array.from(p2), Array.from(p1), "the loaded model predicts exactly as the trained one");
+  await assert.rejects(train("bright", { ...quietOpts, epochs: 4, data, out }), /used other settings:\n\s+epochs: saved 3, now 4[\s\S]*force: true \(CLI: --force\)/);
+  const forced = await train("bright", { ...quietOpts, data, out, force: true });
+  assert.equal(forced.reused, false);
+  const loaded = await loadTrained("bright", { profile: PROFILES.smoke, model: "resnet-tiny", out });
+  assert.equal(loaded.result.test.accuracy, forced.test.accuracy);
+  await assert.rejects(loadTrained("nothing", { profile: PROFILES.smoke, out }), /No trained 'nothing' model for profile smoke[\s\S]*Train it first/);
+  tf.dispose(x);
+  [first.model, again.model, forced.model, loaded.model].forEach((mm) => mm.dispose());
+});
+
+test("an interrupted run resumes after its last saved epoch, with its history and optimizer state", async () => {
+  const data = await synthetic();
+  const out = tmp("mia-models-");
+  await assert.rejects(
+    train("bright", {
+      ...quietOpts,
+      data,
+      out,
+      onEpoch: (r) => {
+        if (r.epoch === 2) throw new Error("simulated crash");
+      },
+    }),
+    /simulated crash/,
+  );
+  const runDir = path.join(out, "smoke", "bright", "resnet-tiny");
+  assert.ok(fs.existsSync(path.join(runDir, "last.json")));
+  assert.ok(!fs.existsSync(path.join(runDir, "model.json")), "no finished model after a crash");
+  const last = await loadModelFile(path.join(runDir, "last.json"));
+  const saved = last.mia as { history: Array<{ seconds: number }> };
+  assert.equal(saved.history.length, 2);
+  assert.equal(last.extraArrays[0].data[0], 2 * 6, "Adam's iteration count after 2 epochs of 6 steps");
+  last.model.dispose();
+
+  const resumed = await train("bright", { ...quietOpts, data, out });
+  assert.equal(resumed.history.length, 3);
+  // The first two epochs are the saved ones, not recomputed.
+  assert.deepEqual(resumed.history.slice(0, 2), saved.history);
+  assert.ok(resumed.test.accuracy >= 0.9);
+  resumed.model.dispose();
+});
+
+test("bad settings and unknown models give clear errors before any work", async () => {
+  const data = await synthetic();
+  const out = tmp("mia-models-");
+  await assert.rejects(train("bright", { ...quietOpts, data, out, epochs: 0 }), /epochs must be a whole number >= 1, got 0/);
+  await assert.rejects(train("bright", { ...quietOpts, data, out, batchSize: 1 }), /batchSize/);
+  await assert.rejects(train("bright", { ...quietOpts, data, out, optimizer: { lr: -1 } }), /Learning rate must be in \(0, 10\)/);
+  await assert.rejects(train("bright", { ...quietOpts, data, out, model: "resnet7" }), /Unknown model 'resnet7'/);
+  await assert.rejects(train("bright", { ...quietOpts, data, out, monitor: "f1" as "auc" }), /monitor must be auc, loss or accuracy/);
+  assert.equal(fs.readdirSync(out).length, 0, "nothing written");
+});
+
+test("model files: exact round trip with metadata and extra arrays; stale weights removed; damage named", async () => {
+  const dir = tmp("mia-ckpt-");
+  const m = buildModel("resnet-tiny", [8, 8, 3], 3, 5);
+  const x = tf.randomUniform([2, 8, 8, 3], 0, 1, "float32", 1);
+  const before = (m.predict(x) as tf.Tensor).dataSync();
+  const extra = [{ name: "s", shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) }];
+  await saveModelFile(m, dir, "model", { mia: { note: "hi" }, extraArrays: extra });
+  m.getLayer("logits").setWeights(m.getLayer("logits").getWeights().map((w) => tf.zerosLike(w)));
+  await saveModelFile(m, dir, "model", { mia: { note: "second" }, extraArrays: extra });
+  assert.equal(fs.readdirSync(dir).filter((f) => f.endsWith(".bin")).length, 1, "the first save's weights are gone");
+  const loaded = await loadModelFile(path.join(dir, "model.json"));
+  assert.equal((loaded.mia as { note: string }).note, "second");
+  assert.deepEqual(Array.from(loaded.extraArrays[0].data), [1, 2, 3, 4]);
+  assert.ok((loaded.model.predict(x) as tf.Tensor).dataSync().every((v) => v === 0), "zeroed head round-trips");
+  assert.notDeepEqual(Array.from(before), [0, 0, 0, 0, 0, 0]);
+
+  // A tfjs model.json with two weight shards (as tfjs' converter writes) loads too.
+  const json = JSON.parse(fs.readFileSync(path.join(dir, "model.json"), "utf8"));
+  const bin = fs.readFileSync(path.join(dir, json.weightsManifest[0].paths[0]));
+  const cut = Math.floor(bin.length / 2);
+  fs.writeFileSync(path.join(dir, "group1-shard1of2.bin"), bin.subarray(0, cut));
+  fs.writeFileSync(path.join(dir, "group1-shard2of2.bin"), bin.subarray(cut));
+  fs.writeFileSync(path.join(dir, "sharded.json"), JSON.stringify({ ...json, weightsManifest: [{ paths: ["group1-shard1of2.bin", "group1-shard2of2.bin"], weights: json.weightsManifest[0].weights }] }));
+  const sharded = await loadModelFile(path.join(dir, "sharded.json"));
+  assert.equal(sharded.model.countParams(), m.countParams());
+
+  // Damage: truncated weights, a missing file, broken JSON, not a model.
+  fs.writeFileSync(path.join(dir, "group1-shard2of2.bin"), bin.subarray(cut, bin.length - 8));
+  await assert.rejects(loadModelFile(path.join(dir, "sharded.json")), /are damaged: \d+ bytes on disk, the manifest needs \d+\. Delete/);
+  fs.rmSync(path.join(dir, "group1-shard2of2.bin"));
+  await assert.rejects(loadModelFile(path.join(dir, "sharded.json")), /group1-shard2of2\.bin named by .* is missing/);
+  fs.writeFileSync(path.join(dir, "broken.json"), "{ not json");
+  await assert.rejects(loadModelFile(path.join(dir, "broken.json")), /not valid JSON/);
+  fs.writeFileSync(path.join(dir, "other.json"), "{}");
+  await assert.rejects(loadModelFile(path.join(dir, "other.json")), /not a tfjs layers model/);
+  tf.dispose(x);
+  [m, loaded.model, sharded.model].forEach((mm) => mm.dispose());
+});
+
+test("optimizer state round-trips: a restored Adam takes the same next step, a fresh one does not", async () => {
+  // Gradients that change between steps, so Adam's moments matter.
+  const gs = [[0.5, -1, 2], [-3, 0.2, 1], [1, 1, -4]].map((g) => tf.tensor1d(g));
+  const v1 = tf.variable(tf.tensor1d([1, -2, 3]), true, "ckpt_v1");
+  const opt = makeOptimizer({ kind: "adam", lr: 0.1 });
+  opt.applyGradients({ ckpt_v1: gs[0] });
+  opt.applyGradients({ ckpt_v1: gs[1] });
+  const state = await optimizerState(opt);
+  const v2 = tf.variable(v1.clone(), true, "ckpt_v2");
+  const v3 = tf.variable(v1.clone(), true, "ckpt_v3");
+  const restored = makeOptimizer({ kind: "adam", lr: 0.1 });
+  await restoreOptimizer(restored, state);
+  const fresh = makeOptimizer({ kind: "adam", lr: 0.1 });
+  opt.applyGradients({ ckpt_v1: gs[2] });
+  restored.applyGradients({ ckpt_v2: gs[2] });
+  fresh.applyGradients({ ckpt_v3: gs[2] });
+  const diff = (a: tf.Tensor, b: tf.Tensor) => Math.max(...Array.from(a.dataSync(), (x, i) => Math.abs(x - b.dataSync()[i])));
+  // tfjs recomputes beta^t on restore where it had multiplied step by step: float rounding only.
+  assert.ok(diff(v2, v1) < 1e-5, `restored: ${diff(v2, v1)}`);
+  assert.ok(diff(v3, v1) > 1e-2, `without the state the step differs (${diff(v3, v1)})`);
+  tf.dispose([...gs, v1, v2, v3]);
+  [opt, restored, fresh].forEach((o) => o.dispose());
+});
+
+test("augmentation: identity, horizontal flip, 90-degree rotation and a one-pixel shift are exact permutations", () => {
+  const side = 6;
+  const img = tf.tensor4d(Array.from({ length: side * side }, (_, i) => i / (side * side)), [1, side, side, 1]);
+  const at = (t: tf.Tensor, y: number, x: number) => t.dataSync()[y * side + x];
+  const ident = augmentBatch(img, NONE, 1);
+  assert.deepEqual(Array.from(ident.dataSync()), Array.from(img.dataSync()));
+  // random() = 0: the flip fires (0 < 0.5) and every range is zero.
+  const flip = augmentBatch(img, { ...NONE, horizontalFlip: true }, () => 0);
+  assert.deepEqual(Array.from(flip.dataSync()), Array.from(tf.reverse(img, 2).dataSync()));
+  // random() = 1: rotation = +90 degrees: out[y][x] = in[x][side-1-y].
+  const rot = augmentBatch(img, { ...NONE, rotation: 90 }, () => 1);
+  for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) assert.ok(Math.abs(at(rot, y, x) - at(img, x, side - 1 - y)) < 1e-5, `rot ${y},${x}`);
+  // Shifts of one pixel on both axes: out[y][x] = in[y+1][x+1], the edge repeated (fill "nearest").
+  const shift = augmentBatch(img, { ...NONE, shift: 1 / side }, () => 1);
+  for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) {
+    const sx = Math.min(x + 1, side - 1);
+    const sy = Math.min(y + 1, side - 1);
+    assert.ok(Math.abs(at(shift, y, x) - at(img, sy, sx)) < 1e-5, `shift ${y},${x}`);
+  }
+  tf.dispose([img, ident, flip, rot, shift]);
+});
+
+test("stage outputs, the 128-d deep feature and logits are reachable by name", () => {
+  const m = buildModel("resnet20", [16, 16, 3], 3);
+  assert.deepEqual([...stageOutputs(m).entries()], [[1, "conv1_relu"], [2, "conv2_block3_out"], [3, "conv3_block3_out"], [4, "conv4_block3_out"]]);
+  const x = tf.randomUniform([2, 16, 16, 3], 0, 1, "float32", 3);
+  const [feat, logits] = featureModel(m).predict(x) as tf.Tensor[];
+  assert.deepEqual(feat.shape, [2, 128]);
+  assert.deepEqual(Array.from(logits.dataSync()), Array.from((m.predict(x) as tf.Tensor).dataSync()));
+  const [s3] = [intermediateModel(m, [3]).predict(x) as tf.Tensor];
+  assert.deepEqual(s3.shape, [2, 8, 8, 32]);
+  assert.throws(() => intermediateModel(m, [9]), /has no stage 9; stages: 1, 2, 3, 4/);
+  assert.throws(() => featureModel(buildModel("resnet-bench", [16, 16, 3], 2)), /no 'feature' layer/);
+  tf.dispose([x, feat, logits, s3]);
+  m.dispose();
+});
