@@ -4,7 +4,7 @@
  * step and a PGD-20 attack, in images/s,
  * with the ratio. Stock tfjs-backend-wasm and the pure-JS cpu backend are printed for reference.
  * Each measurement runs in its own process. Results also go to build/bench/compare.json.
- *   node dist/bench/compare.js [--models resnet-bench,resnet20] [--sizes 32,64] [--seconds 15] [--no-cpu] [--no-stock]
+ *   node dist/bench/compare.js [--models resnet-bench,resnet20-s2] [--sizes 32,64] [--seconds 15] [--no-cpu] [--no-stock]
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -16,7 +16,7 @@ const ROOT = path.resolve(__dirname, "..", "..");
 const { values: v } = parseArgs({
   options: {
     sizes: { type: "string", default: "32,64" },
-    models: { type: "string", default: "resnet-bench,resnet20" },
+    models: { type: "string", default: "resnet-bench,resnet20-s2" },
     seconds: { type: "string", default: "15" },
     threads: { type: "string", default: String(Math.min(2, os.availableParallelism())) },
     "no-cpu": { type: "boolean" },

@@ -34,16 +34,18 @@ class Block(nn.Module):
 ARCHS = {
     "resnet-tiny": dict(stem=8, stages=(8, 16), blocks=1),
     "resnet20": dict(stem=16, stages=(16, 32, 64), blocks=3),
-    "resnet-bench": dict(stem=32, stages=(32, 64, 128, 256), blocks=1),
+    "resnet20-s2": dict(stem=16, stages=(16, 32, 64), blocks=3, stem_stride=2),
+    "resnet-bench": dict(stem=32, stages=(32, 64, 128, 256), blocks=1, head="linear"),
 }
 
 
 class ResNet(nn.Module):
-    """A 3x3 stem, BasicBlock stages, GAP, dense: as src/models/resnet.ts."""
+    """A 3x3 stem, BasicBlock stages, GAP, then the paper's head (Linear 128, Dropout 0.2,
+    Linear) or a linear one: as src/models/resnet.ts and head.ts."""
 
-    def __init__(self, channels=3, classes=2, stem=32, stages=(32, 64, 128, 256), blocks=1):
+    def __init__(self, channels=3, classes=2, stem=32, stages=(32, 64, 128, 256), blocks=1, stem_stride=1, head="paper"):
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(channels, stem, 3, 1, 1, bias=False), nn.BatchNorm2d(stem), nn.ReLU())
+        self.stem = nn.Sequential(nn.Conv2d(channels, stem, 3, stem_stride, 1, bias=False), nn.BatchNorm2d(stem), nn.ReLU())
         cin = stem
         layers = []
         for i, c in enumerate(stages):
@@ -51,7 +53,10 @@ class ResNet(nn.Module):
                 layers.append(Block(cin, c, 2 if i > 0 and b == 0 else 1))
                 cin = c
         self.blocks = nn.Sequential(*layers)
-        self.fc = nn.Linear(cin, classes)
+        if head == "paper":
+            self.fc = nn.Sequential(nn.Linear(cin, 128), nn.Dropout(0.2), nn.Linear(128, classes))
+        else:
+            self.fc = nn.Linear(cin, classes)
 
     def forward(self, x):
         x = self.blocks(self.stem(x))

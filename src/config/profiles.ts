@@ -106,7 +106,8 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
       pgd: [0.1, 0.3, 0.5, 0.7, 1.0],
       cw: [0.1, 0.3, 0.5, 0.7, 1.0],
     }),
-    cellTimeoutSec: 3600,
+    // Training several tasks in one cell takes most of an hour on 2 cores.
+    cellTimeoutSec: 7200,
   }),
   paper: Object.freeze({
     name: "paper",
