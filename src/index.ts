@@ -8,5 +8,6 @@ export * as plots from "./plots";
 export * as data from "./data";
 export * as models from "./models";
 export * as train from "./train";
+export * as attacks from "./attacks";
 export { init, banner, tf, type Session } from "./backend";
 export { resolveProfile, PROFILES, type Profile, type ProfileName } from "./config";

@@ -50,3 +50,4 @@ export async function init(options: { quiet?: boolean } = {}): Promise<Session> 
   if (!options.quiet) console.log(banner(backend, profile));
   return { tf, backend, profile };
 }
+export * from "./engine";

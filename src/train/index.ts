@@ -2,5 +2,5 @@ export * from "./metrics";
 export * from "./augment";
 export * from "./optimizer";
 export * from "./checkpoint";
-export * from "./engine";
+
 export * from "./trainer";

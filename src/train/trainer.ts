@@ -21,7 +21,7 @@ import { buildModel } from "../models/registry";
 import { progress as makeProgress } from "../plots/progress";
 import { augmentBatch, PAPER_AUGMENT, type AugmentConfig } from "./augment";
 import { loadModelFile, optimizerState, restoreOptimizer, saveModelFile } from "./checkpoint";
-import { createEngine, type Engine } from "./engine";
+import { createEngine, type Engine } from "../backend/engine";
 import { evaluateLogits, type Evaluation } from "./metrics";
 import { DEFAULT_OPTIMIZER, learningRateAt, makeOptimizer, setLearningRate, validateOptimizer, type OptimizerConfig } from "./optimizer";
 import type { WasmPool } from "../backend/parallel";
@@ -303,7 +303,8 @@ export async function train(task: string | TaskSpec, options: TrainOptions = {})
         tf.dispose(Object.values(grads));
         await engine.sync();
         lossSum += loss;
-        bar?.update(step + 1, `epoch ${epoch + 1}/${epochs}, loss ${(lossSum / (s + 1)).toFixed(3)}${best ? `, best val ${monitor} ${monitorValue(monitor, best).toFixed(3)}` : ""}`);
+        const prev = history[history.length - 1];
+        bar?.update(step + 1, `epoch ${epoch + 1}/${epochs}, loss ${(lossSum / (s + 1)).toFixed(3)}${prev ? `, last val acc ${prev.valAccuracy.toFixed(3)} auc ${prev.valAuc.toFixed(3)}` : ""}`);
       }
       const trainTime = (Date.now() - t0) / 1000;
       const val = evaluateLogits(await predictSplit(engine, valSplit), valSplit.labels, data.classNames, trainSplit.labels);

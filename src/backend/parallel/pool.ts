@@ -135,8 +135,9 @@ export class WasmPool {
   }
 
   /** Gradient of the mean loss over the batch w.r.t. the input images, and that mean loss. */
-  async inputGradient(pm: PoolModel, x: tf.Tensor4D, labels: tf.Tensor1D, loss: LossKind = "ce", kappa?: number): Promise<{ grad: tf.Tensor4D; loss: number }> {
-    const { n, per, bounds, parts } = await this.scatter(x, labels, ({ a: _a, b: _b, ...shard }) => ({ type: "inputGrad", key: pm.key, ...shard, loss, kappa }));
+  async inputGradient(pm: PoolModel, x: tf.Tensor4D, labels: tf.Tensor1D, loss: LossKind = "ce", kappa?: number, coef?: Float32Array): Promise<{ grad: tf.Tensor4D; loss: number }> {
+    const k = coef ? coef.length / x.shape[0] : 0;
+    const { n, per, bounds, parts } = await this.scatter(x, labels, ({ a, b, ...shard }) => ({ type: "inputGrad", key: pm.key, ...shard, loss, kappa, coef: coef?.slice(a * k, b * k) }));
     const grad = new Float32Array(x.size);
     parts.forEach((p, i) => grad.set(p.grad!, bounds[i][0] * per));
     for (let j = 0; j < grad.length; j++) grad[j] /= n;

@@ -10,6 +10,7 @@ import { registerWasmKernels } from "../wasm-kernels";
 import { registerGradients } from "../gradients";
 import "../../models"; // registers the custom layers for modelFromJSON
 import type { Envelope, Request, Response } from "./protocol";
+import { lossSum } from "./loss";
 
 const models = new Map<string, tf.LayersModel>();
 /** Sub-models exposing named layers, per model key and layer list (they share the model's weights). */
@@ -39,17 +40,6 @@ function setAll(m: tf.LayersModel, weights: Float32Array[]): void {
   tf.tidy(() => m.setWeights(ws.map((w, i) => tf.tensor(weights[i], w.shape as number[]))));
 }
 
-/** Sum over the shard of the per-example loss on logits (cross-entropy optionally weighted per example). */
-function lossSum(logits: tf.Tensor, labels: tf.Tensor1D, kind: "ce" | "cw", kappa = 0, weights?: tf.Tensor1D): tf.Scalar {
-  const classes = logits.shape[1]!;
-  const onehot = tf.oneHot(labels, classes);
-  if (kind === "ce") return tf.losses.softmaxCrossEntropy(onehot, logits, weights, 0, tf.Reduction.SUM) as tf.Scalar;
-  // Carlini-Wagner margin (maximised by the attack): max_{j!=y} z_j - z_y, capped at kappa.
-  const real = tf.sum(tf.mul(onehot, logits), 1);
-  const other = tf.max(tf.sub(logits, tf.mul(onehot, 1e9)), 1);
-  return tf.sum(tf.minimum(tf.sub(other, real), kappa)) as tf.Scalar;
-}
-
 async function handle(req: Request): Promise<Response> {
   switch (req.type) {
     case "init":
@@ -74,7 +64,8 @@ async function handle(req: Request): Promise<Response> {
       const { value, grad } = tf.tidy(() => {
         const x = tf.tensor(req.x, req.shape);
         const y = tf.tensor1d(req.labels, "int32");
-        return tf.valueAndGrad((inp: tf.Tensor) => lossSum(m.apply(inp, { training: false }) as tf.Tensor, y, req.loss, req.kappa))(x);
+        const coef = req.coef ? tf.tensor(req.coef, [req.shape[0], req.coef.length / req.shape[0]]) : undefined;
+        return tf.valueAndGrad((inp: tf.Tensor) => lossSum(m.apply(inp, { training: false }) as tf.Tensor, y, req.loss, req.kappa, undefined, coef))(x);
       });
       const out = { grad: grad.dataSync() as Float32Array, loss: value.dataSync()[0] };
       tf.dispose([value, grad]);

@@ -5,13 +5,21 @@
  * thread. Both give the gradients of the same weighted mean loss.
  */
 import * as os from "node:os";
-import { tf } from "../backend/tf";
-import { WasmPool, type PoolModel } from "../backend/parallel";
+import { tf } from "./tf";
+import { WasmPool, type LossKind, type PoolModel } from "./parallel";
+import { lossSum } from "./parallel/loss";
 
 export interface Engine {
   readonly description: string;
+  /** The main-thread model (weights live here; workers hold replicas). */
+  readonly model: tf.LayersModel;
   /** Gradients of sum_i w_i CE_i / n w.r.t. the trainable weights (BN in training mode), and that loss. */
   trainGradients(x: tf.Tensor4D, y: tf.Tensor1D, sampleWeights?: Float32Array): Promise<{ grads: tf.NamedTensorMap; loss: number }>;
+  /**
+   * Gradient w.r.t. the input of the mean over the batch of a loss on the logits (inference
+   * mode), and that mean: attacks and saliency. `coef` (n x classes) is for the "linear" loss.
+   */
+  inputGradient(x: tf.Tensor4D, y: tf.Tensor1D, loss?: LossKind, kappa?: number, coef?: Float32Array): Promise<{ grad: tf.Tensor4D; loss: number }>;
   /** Call after the optimizer changed the main model's weights. */
   sync(): Promise<void>;
   /** Inference-mode outputs of the named layers (default: the model output, i.e. logits). */
@@ -21,7 +29,7 @@ export interface Engine {
 
 class LocalEngine implements Engine {
   private views = new Map<string, tf.LayersModel>();
-  constructor(private readonly model: tf.LayersModel) {}
+  constructor(readonly model: tf.LayersModel) {}
   get description() {
     return `main thread (${tf.getBackend()})`;
   }
@@ -39,6 +47,16 @@ class LocalEngine implements Engine {
     const loss = (await value.data())[0];
     value.dispose();
     return { grads, loss };
+  }
+  async inputGradient(x: tf.Tensor4D, y: tf.Tensor1D, loss: LossKind = "ce", kappa?: number, coef?: Float32Array) {
+    const n = x.shape[0];
+    const { value, grad } = tf.tidy(() => {
+      const c = coef ? tf.tensor2d(coef, [n, coef.length / n]) : undefined;
+      return tf.valueAndGrad((inp: tf.Tensor) => tf.div(lossSum(this.model.apply(inp, { training: false }) as tf.Tensor, y, loss, kappa, undefined, c), n) as tf.Scalar)(x);
+    });
+    const v = (await value.data())[0];
+    value.dispose();
+    return { grad: grad as tf.Tensor4D, loss: v };
   }
   async sync() {}
   async predict(x: tf.Tensor4D, layers?: string[]) {
@@ -61,12 +79,18 @@ class LocalEngine implements Engine {
 
 class PoolEngine implements Engine {
   constructor(private readonly pool: WasmPool, private readonly pm: PoolModel, private readonly ownsPool: boolean) {}
+  get model() {
+    return this.pm.model;
+  }
   get description() {
     return `${this.pool.size} wasm worker threads`;
   }
   async trainGradients(x: tf.Tensor4D, y: tf.Tensor1D, sampleWeights?: Float32Array) {
     const { grads, loss } = await this.pool.trainGradients(this.pm, x, y, sampleWeights);
     return { grads, loss };
+  }
+  inputGradient(x: tf.Tensor4D, y: tf.Tensor1D, loss: LossKind = "ce", kappa?: number, coef?: Float32Array) {
+    return this.pool.inputGradient(this.pm, x, y, loss, kappa, coef);
   }
   sync() {
     return this.pool.syncWeights(this.pm);

@@ -1,0 +1,3 @@
+export * from "./attack";
+export * from "./linf";
+export * from "./minimal";

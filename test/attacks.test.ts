@@ -1,0 +1,185 @@
+/**
+ * Attacks against closed forms and invariants. A linear "mean brightness" classifier has a known
+ * answer for every attack: its decision flips exactly when the mean pixel crosses 0.5, the
+ * cross-entropy gradient is the same sign on every pixel, and the minimal L2 perturbation is a
+ * uniform shift of |v - 0.5| * sqrt(pixels). A small trained ResNet checks the orderings.
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import { tf, initBackend, createEngine, type Engine } from "../src/backend";
+import { customTask, loadTask } from "../src/data";
+import { BIM, CWL2, CWLinf, DeepFool, FGSM, PGD, predictLabels } from "../src/attacks";
+import { buildModel } from "../src/models";
+import { PROFILES } from "../src/config";
+import { train } from "../src/train";
+import { syntheticNpz } from "./support/synthetic";
+
+const SIDE = 6;
+/** logits = [a (0.5 - m), a (m - 0.5)] with m the mean pixel: class 1 iff m > 0.5. */
+function brightnessModel(a = 40): tf.LayersModel {
+  const input = tf.input({ shape: [SIDE, SIDE, 1] });
+  const pooled = tf.layers.globalAveragePooling2d({}).apply(input) as tf.SymbolicTensor;
+  const dense = tf.layers.dense({ units: 2, name: "logits" });
+  const out = dense.apply(pooled) as tf.SymbolicTensor;
+  const m = tf.model({ inputs: input, outputs: out });
+  dense.setWeights([tf.tensor2d([[-a, a]]), tf.tensor1d([a * 0.5, -a * 0.5])]);
+  return m;
+}
+
+const VALUES = [0.3, 0.45, 0.49, 0.52, 0.56, 0.7];
+const constImages = () => tf.tidy(() => tf.concat(VALUES.map((v) => tf.fill([1, SIDE, SIDE, 1], v))) as tf.Tensor4D);
+const trueLabels = () => tf.tensor1d(VALUES.map((v) => (v > 0.5 ? 1 : 0)), "int32");
+
+let local: Engine;
+let pooled: Engine;
+let linear: tf.LayersModel;
+before(async () => {
+  await initBackend();
+  linear = brightnessModel();
+  local = await createEngine(linear, { workers: 1 });
+  pooled = await createEngine(linear, { workers: 2 });
+});
+after(async () => {
+  await pooled.close();
+});
+
+async function accuracy(target: Engine, x: tf.Tensor4D, y: tf.Tensor1D): Promise<number> {
+  const p = await predictLabels(target, x);
+  const acc = tf.tidy(() => tf.mean(tf.cast(tf.equal(p, y), "float32")).dataSync()[0]);
+  p.dispose();
+  return acc;
+}
+
+const linfDist = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+
+test("FGSM / BIM / PGD / CW-Linf on the linear model: accuracy is exactly the closed form at every eps", async () => {
+  const x = constImages();
+  const y = trueLabels();
+  for (const eps of [0, 3, 6, 12, 40]) {
+    // Flipped iff the budget exceeds the distance of the mean to 0.5 (no clipping in this range).
+    const expected = VALUES.filter((v) => !(eps / 255 > Math.abs(v - 0.5))).length / VALUES.length;
+    for (const [name, atk] of [
+      ["FGSM", new FGSM(pooled, { eps })],
+      ["BIM", new BIM(pooled, { eps, steps: 5 })],
+      ["PGD", new PGD(local, { eps, steps: 20, seed: 3 })],
+      ["CW-Linf", new CWLinf(pooled, { eps, steps: 10 })],
+    ] as const) {
+      const adv = await atk.run(x, y);
+      assert.ok(Math.abs((await accuracy(local, adv, y)) - expected) < 1e-6, `${name} eps ${eps}: accuracy ${await accuracy(local, adv, y)} vs ${expected}`);
+      assert.ok(linfDist(adv, x) <= eps / 255 + 1e-6, `${name} stays in the eps-ball`);
+      adv.dispose();
+    }
+  }
+  tf.dispose([x, y]);
+});
+
+test("every L-infinity attack stays in the eps-ball and in [0, 1] (pixels at 0 and 1 too); eps = 0 returns x", async () => {
+  const x = tf.tidy(() => tf.concat([tf.zeros([1, SIDE, SIDE, 1]), tf.ones([1, SIDE, SIDE, 1]), tf.randomUniform([2, SIDE, SIDE, 1], 0, 1, "float32", 9)]) as tf.Tensor4D);
+  const y = tf.tensor1d([1, 0, 0, 1], "int32");
+  for (const eps of [0, 0.5, 8, 255]) {
+    for (const atk of [new FGSM(pooled, { eps }), new BIM(pooled, { eps, steps: 3 }), new PGD(pooled, { eps, steps: 3, restarts: 2 }), new CWLinf(pooled, { eps, steps: 3 })]) {
+      const adv = await atk.run(x, y);
+      assert.ok(linfDist(adv, x) <= eps / 255 + 1e-6, `${atk.name} eps ${eps}: ${linfDist(adv, x)}`);
+      const [lo, hi] = tf.tidy(() => [tf.min(adv).dataSync()[0], tf.max(adv).dataSync()[0]]);
+      assert.ok(lo >= 0 && hi <= 1, `${atk.name} eps ${eps}: range [${lo}, ${hi}]`);
+      if (eps === 0) assert.deepEqual(Array.from(adv.dataSync()), Array.from(x.dataSync()), `${atk.name}: eps 0 is the identity`);
+      adv.dispose();
+    }
+  }
+  tf.dispose([x, y]);
+});
+
+test("DeepFool and CW-L2 flip every label with close to the minimal L2 perturbation |v - 0.5| sqrt(pixels)", async () => {
+  const x = constImages();
+  const y = trueLabels();
+  for (const atk of [new DeepFool(pooled), new CWL2(pooled, { steps: 60, binarySteps: 6, lr: 0.05 })]) {
+    const adv = await atk.run(x, y);
+    const pred = Array.from((await predictLabels(local, adv)).dataSync());
+    assert.deepEqual(pred, Array.from(y.dataSync()).map((l) => 1 - l), `${atk.name} flips every label`);
+    const d = tf.tidy(() => tf.sqrt(tf.sum(tf.square(tf.sub(adv, x)), [1, 2, 3])).dataSync());
+    VALUES.forEach((v, i) => {
+      const minimal = Math.abs(v - 0.5) * SIDE;
+      assert.ok(d[i] >= minimal * 0.999 && d[i] <= minimal * (atk.name === "DeepFool" ? 1.05 : 1.5) + 1e-3, `${atk.name} image ${i}: L2 ${d[i]} vs minimal ${minimal}`);
+    });
+    adv.dispose();
+  }
+  tf.dispose([x, y]);
+});
+
+test("input gradients of the CE, CW and linear losses: the pool equals the main thread, and both a numeric derivative", async () => {
+  const m = buildModel("resnet-tiny", [8, 8, 3], 3, 11);
+  const e1 = await createEngine(m, { workers: 1 });
+  const e2 = await createEngine(m, { workers: 2 });
+  const x = tf.randomUniform([3, 8, 8, 3], 0, 1, "float32", 5) as tf.Tensor4D;
+  const y = tf.tensor1d([0, 2, 1], "int32");
+  const coef = new Float32Array([1, -1, 0, 0, 1, -1, -1, 0, 1]);
+  for (const [loss, kappa, c] of [["ce", undefined, undefined], ["cw", 5, undefined], ["linear", undefined, coef]] as const) {
+    const a = await e1.inputGradient(x, y, loss, kappa, c);
+    const b = await e2.inputGradient(x, y, loss, kappa, c);
+    assert.ok(linfDist(a.grad, b.grad) < 1e-6, `${loss}: pool vs main thread`);
+    assert.ok(Math.abs(a.loss - b.loss) < 1e-5);
+    // Central differences in float64 over a few coordinates of the float32 model.
+    const xs = Float32Array.from(x.dataSync());
+    const g = a.grad.dataSync();
+    for (const idx of [0, 17, 100, 191]) {
+      const h = 1e-2;
+      const f = async (delta: number) => {
+        const xx = xs.slice();
+        xx[idx] += delta;
+        const t = tf.tensor4d(xx, x.shape);
+        const v = (await e1.inputGradient(t, y, loss, kappa, c)).loss;
+        t.dispose();
+        return v;
+      };
+      const numeric = ((await f(h)) - (await f(-h))) / (2 * h);
+      assert.ok(Math.abs(numeric - g[idx]) <= 2e-3 + 0.05 * Math.abs(g[idx]), `${loss} d/dx[${idx}]: autodiff ${g[idx]} vs numeric ${numeric}`);
+    }
+    tf.dispose([a.grad, b.grad]);
+  }
+  await e2.close();
+  tf.dispose([x, y]);
+  m.dispose();
+});
+
+test("on a trained ResNet: PGD-20 is at least as strong as FGSM, accuracy falls with eps, and memory stays flat", async (t) => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "mia-atk-")), "bright.npz");
+  syntheticNpz(file);
+  const data = await loadTask(customTask({ name: "bright", channels: 1, source: { kind: "npz", file }, classNames: ["0", "1"] }), { size: 12, perClass: { train: null, val: null, test: null }, cache: false, quiet: true });
+  const r = await train("bright", { data, profile: PROFILES.smoke, model: "resnet-tiny", epochs: 3, batchSize: 8, optimizer: { lr: 0.01 }, quiet: true, out: fs.mkdtempSync(path.join(os.tmpdir(), "mia-atk-models-")) });
+  const target = await createEngine(r.model, { workers: 2 });
+  t.after(() => target.close()); // a failed assertion must not leave the workers running
+  const { x, y } = data.splits.test!.toTensors();
+  const clean = await accuracy(target, x, y);
+  assert.ok(clean >= 0.9, `clean accuracy ${clean}`);
+  const grid = [2, 8, 24, 48, 96];
+  let previous = clean;
+  const tensorsBefore = tf.memory().numTensors;
+  for (const eps of grid) {
+    const fg = await new FGSM(target, { eps }).run(x, y);
+    // The paper's PGD: 20 steps of eps/10 from a random start (fewer steps may not reach the
+    // corner of the ball that a single FGSM step jumps to).
+    const pg = await new PGD(target, { eps, steps: 20, seed: 1 }).run(x, y);
+    const [aF, aP] = [await accuracy(target, fg, y), await accuracy(target, pg, y)];
+    assert.ok(aP <= aF + 1e-9, `eps ${eps}: PGD ${aP} > FGSM ${aF}`);
+    assert.ok(aP <= previous + 1e-9, `eps ${eps}: PGD accuracy rose from ${previous} to ${aP}`);
+    previous = aP;
+    tf.dispose([fg, pg]);
+  }
+  assert.ok(previous < clean, "the largest budget hurts");
+  assert.equal(tf.memory().numTensors, tensorsBefore, "no tensors leak over a sweep");
+  tf.dispose([x, y]);
+  r.model.dispose();
+});
+
+test("bad attack parameters are clear errors", () => {
+  assert.throws(() => new FGSM(local, { eps: -1 }), /eps must be >= 0 \(in \/255 pixel units\), got -1/);
+  assert.throws(() => new PGD(local, { eps: 300 }), /at most 255 \(the whole pixel range\); got 300/);
+  assert.throws(() => new BIM(local, { eps: NaN }), /eps must be a number of \/255 pixel units/);
+  assert.throws(() => new BIM(local, { eps: 1, steps: 0 }), /steps must be a whole number >= 1, got 0/);
+  assert.throws(() => new PGD(local, { eps: 1, restarts: 1.5 }), /restarts must be a whole number/);
+  assert.throws(() => new CWL2(local, { c: 0 }), /c must be a positive number/);
+  assert.throws(() => new DeepFool(local, { overshoot: -1 }), /overshoot must be >= 0/);
+});
