@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import { tf, initBackend, createEngine, type Engine } from "../src/backend";
 import { customTask, loadTask } from "../src/data";
-import { BIM, CWL2, CWLinf, DeepFool, FGSM, PGD, predictLabels } from "../src/attacks";
+import { accuracyVsEps, BIM, CWL2, CWLinf, DeepFool, epsAtHalf, FGSM, PGD, predictLabels } from "../src/attacks";
 import { buildModel } from "../src/models";
 import { PROFILES } from "../src/config";
 import { train } from "../src/train";
@@ -182,4 +182,22 @@ test("bad attack parameters are clear errors", () => {
   assert.throws(() => new PGD(local, { eps: 1, restarts: 1.5 }), /restarts must be a whole number/);
   assert.throws(() => new CWL2(local, { c: 0 }), /c must be a positive number/);
   assert.throws(() => new DeepFool(local, { overshoot: -1 }), /overshoot must be >= 0/);
+});
+
+test("accuracy-vs-eps sweeps reproduce the closed form, add the clean point, and find where accuracy halves", async () => {
+  const x = constImages();
+  const y = trueLabels();
+  const rows = await accuracyVsEps(pooled, x, y, { attack: "bim", grid: [12, 3, 6, 40], steps: 4, batchSize: 4 });
+  assert.deepEqual(rows.map((r) => r.eps), [0, 3, 6, 12, 40]);
+  for (const r of rows) assert.ok(Math.abs(r.accuracy - VALUES.filter((v) => !(r.eps / 255 > Math.abs(v - 0.5))).length / VALUES.length) < 1e-9, `eps ${r.eps}: ${r.accuracy}`);
+  // With the model's own predictions as labels the result is the same here (the model is right on every image).
+  const pred = await accuracyVsEps(pooled, x, y, { attack: "fgsm", grid: [6], labels: "predicted" });
+  assert.equal(pred[1].accuracy, rows[2].accuracy);
+  assert.equal(pred[1].labels, "predicted");
+  await assert.rejects(accuracyVsEps(pooled, x, y, { attack: "jsma", grid: [1] }), /Unknown attack 'jsma'\. L-infinity attacks: fgsm, bim, pgd, cw/);
+  const mk = (pairs: Array<[number, number]>) => pairs.map(([eps, accuracy]) => ({ attack: "pgd", eps, accuracy, n: 10, labels: "true" as const, seconds: 0 }));
+  assert.equal(epsAtHalf(mk([[0, 0.8], [1, 0.6], [2, 0.2]])), 1.5);
+  assert.equal(epsAtHalf(mk([[0, 0.8], [1, 0.4]])), 1);
+  assert.equal(epsAtHalf(mk([[0, 0.8], [1, 0.7]])), null);
+  tf.dispose([x, y]);
 });

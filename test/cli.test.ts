@@ -8,6 +8,7 @@ import * as path from "node:path";
 import sharp from "sharp";
 import { customTask, loadTask, planTask, TASK_NAMES } from "../src/data";
 import { syntheticNpz } from "./support/synthetic";
+import { parseNpy } from "../src/data/npy";
 
 const CLI = path.resolve(__dirname, "..", "src", "cli", "main.js");
 const mia = (args: string[], env: Record<string, string> = {}) => {
@@ -108,4 +109,31 @@ test("mia train: trains a task, reports JSON metrics, reuses the finished run; b
   const help = mia(["train", "--help"]);
   assert.equal(help.code, 0);
   assert.match(help.out, /--force/);
+});
+
+test("mia attack: attacks the trained model, reports accuracies, saves NumPy files within the budget; clear failures", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mia-cli-attack-"));
+  const env = { MIA_MODELS_DIR: path.join(dir, "models"), MIA_RESULTS_DIR: path.join(dir, "results") };
+  const none = mia(["attack", "--task", "cxr", "--profile", "smoke", "--attack", "fgsm", "--eps", "1"], env);
+  assert.equal(none.code, 1);
+  assert.match(none.err, /No trained 'cxr' model for profile smoke[\s\S]*mia -- train --task cxr --profile smoke/);
+  assert.equal(mia(["train", "--task", "cxr", "--profile", "smoke", "--json"], env).code, 0);
+  const r = mia(["attack", "--task", "cxr", "--profile", "smoke", "--attack", "pgd", "--eps", "4", "--steps", "3", "--n", "10", "--json"], env);
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out) as { n: number; eps: number; cleanAccuracy: number; adversarialAccuracy: number; maxLinf255: number; saved: string };
+  assert.equal(j.n, 10);
+  assert.ok(j.maxLinf255 <= 4 + 1e-3, `max change ${j.maxLinf255}/255`);
+  assert.ok(j.saved.startsWith(env.MIA_RESULTS_DIR));
+  const read = (f: string) => parseNpy(fs.readFileSync(path.join(j.saved, f)));
+  const [xc, xa, labels, pa] = [read("x_clean.npy"), read("x_adv.npy"), read("labels.npy"), read("pred_adv.npy")];
+  assert.deepEqual(xa.shape, [10, 32, 32, 1]);
+  assert.deepEqual(Array.from(labels.data as Int32Array).filter((l) => l === 1).length, 5, "class-balanced images");
+  let maxd = 0;
+  for (let i = 0; i < xa.data.length; i++) maxd = Math.max(maxd, Math.abs(Number(xa.data[i]) - Number(xc.data[i])));
+  assert.ok(maxd <= 4 / 255 + 1e-6);
+  const robust = Array.from(pa.data as Int32Array).filter((p, i) => p === (labels.data as Int32Array)[i]).length / 10;
+  assert.equal(robust, j.adversarialAccuracy, "the saved predictions are the reported accuracy");
+  assert.equal(mia(["attack", "--task", "cxr", "--attack", "pgd", "--eps", "300"], env).code, 2);
+  assert.equal(mia(["attack", "--task", "cxr", "--attack", "jsma", "--eps", "1"], env).code, 2);
+  assert.equal(mia(["attack", "--task", "cxr", "--attack", "fgsm"], env).code, 2);
 });

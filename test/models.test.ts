@@ -6,7 +6,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tf } from "../src/backend";
-import { ARCHITECTURES, architecture, buildModel } from "../src/models";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { ARCHITECTURES, architecture, buildModel, gaussianKernel1d, LocalContrast } from "../src/models";
+import { loadModelFile, saveModelFile } from "../src/train";
 import { PROFILES } from "../src/config";
 
 const count = (ws: tf.LayerVariable[]) => ws.reduce((s, w) => s + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
@@ -63,4 +67,31 @@ test("parametric families: CIFAR ResNets of depth 6n+2 and width W, plain CNNs o
   assert.throws(() => buildModel("resnet21", [8, 8, 1], 2), /Unknown model 'resnet21'/);
   assert.throws(() => buildModel("resnet20", [8, 8, 1], 1), /at least 2 classes/);
   for (const p of [PROFILES.smoke, PROFILES.cpu, PROFILES.paper]) assert.ok(ARCHITECTURES[p.model], `${p.name}: ${p.model}`);
+});
+
+test("local contrast (Graham's fundus normalisation): flat regions map to 0.5, a spot is amplified 4x minus its blur; saved and loaded with the model", async () => {
+  const g = gaussianKernel1d(2);
+  assert.ok(Math.abs(g.reduce((a, b) => a + b, 0) - 1) < 1e-6);
+  assert.deepEqual(Array.from(g), Array.from(g).reverse(), "symmetric");
+  const layer = new LocalContrast({ sigmaFraction: 1 / 16 });
+  const flat = tf.fill([1, 32, 32, 3], 0.3) as tf.Tensor4D;
+  const out = layer.apply(flat) as tf.Tensor4D;
+  const centre = out.slice([0, 8, 8, 0], [1, 16, 16, 3]);
+  assert.ok(tf.max(tf.abs(tf.sub(centre, 0.5))).dataSync()[0] < 1e-5, "a flat interior becomes 0.5");
+  // One bright pixel: output there = 0.5 + 4 (1 - w0^2) * delta with w0 the kernel's centre weight.
+  const k = gaussianKernel1d(2);
+  const w0 = k[(k.length - 1) / 2];
+  const spot = tf.tidy(() => tf.add(flat, tf.mul(tf.oneHot(tf.tensor1d([16 * 32 + 16], "int32"), 32 * 32).reshape([1, 32, 32, 1]), 0.2)) as tf.Tensor4D);
+  const o2 = layer.apply(spot) as tf.Tensor4D;
+  const v = o2.slice([0, 16, 16, 0], [1, 1, 1, 1]).dataSync()[0];
+  assert.ok(Math.abs(v - (0.5 + 4 * 0.2 * (1 - w0 * w0))) < 1e-4, `spot ${v}`);
+  const m = buildModel("resnet-tiny", [32, 32, 3], 2, 0, { preprocess: "local-contrast" });
+  assert.equal(m.layers[1].getClassName(), "MiaLocalContrast");
+  assert.equal(trainable(m), trainable(buildModel("resnet-tiny", [32, 32, 3], 2)), "no trainable weights added");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mia-lc-"));
+  await saveModelFile(m, dir, "model");
+  const back = (await loadModelFile(path.join(dir, "model.json"))).model;
+  const x = tf.randomUniform([2, 32, 32, 3], 0, 1, "float32", 2);
+  assert.deepEqual(Array.from((back.predict(x) as tf.Tensor).dataSync()), Array.from((m.predict(x) as tf.Tensor).dataSync()));
+  tf.dispose([flat, out, centre, spot, o2, x]);
 });

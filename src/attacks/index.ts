@@ -1,3 +1,5 @@
 export * from "./attack";
 export * from "./linf";
 export * from "./minimal";
+export * from "./sweep";
+export * from "./save";

@@ -5,12 +5,14 @@
  */
 import { runData } from "./data";
 import { runTrain } from "./train";
+import { runAttack } from "./attack";
 
 export class UsageError extends Error {}
 
 const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promise<void> }> = {
   data: { summary: "list tasks; show a task's classes, splits and counts; decode and cache its images", run: runData },
   train: { summary: "train (or reuse, or resume) a task's classifier; test accuracy, AUC, confusion matrix", run: runTrain },
+  attack: { summary: "attack a trained model at one eps; accuracy, success rate; saves the adversarial set (.npy)", run: runAttack },
 };
 
 const HELP = `mia: adversarial attacks on medical image classifiers (Ma et al. 2021), from the command line.

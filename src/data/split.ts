@@ -157,3 +157,19 @@ export function advPartition(
     advTest: correct.filter((_, k) => split[k] === "advTest"),
   };
 }
+
+/**
+ * Indices ordered so that every prefix is as class-balanced as the data allows: each class
+ * shuffled (seeded), then taken round-robin. The first n are "n test images" for an attack.
+ */
+export function balancedOrder(labels: ArrayLike<number>, seed = 0): number[] {
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < labels.length; i++) {
+    if (!byClass.has(labels[i])) byClass.set(labels[i], []);
+    byClass.get(labels[i])!.push(i);
+  }
+  const queues = [...byClass.entries()].sort((a, b) => a[0] - b[0]).map(([c, idx]) => shuffled(idx, seed + c));
+  const out: number[] = [];
+  for (let k = 0; out.length < labels.length; k++) for (const q of queues) if (k < q.length) out.push(q[k]);
+  return out;
+}

@@ -33,6 +33,8 @@ export interface TaskSpec {
   readonly labelOf: (item: SourceItem) => string | null;
   /** The paper's counterpart, for the comparison cells. */
   readonly paper?: string;
+  /** Preprocessing the task's models apply as their first layer (fundus: Graham's local contrast). */
+  readonly preprocess?: "none" | "local-contrast";
 }
 
 const fixed = (names: string[]) => () => names;

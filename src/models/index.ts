@@ -4,3 +4,4 @@ export * from "./head";
 export * from "./conv";
 export * from "./registry";
 export * from "./features";
+export * from "./preprocess";

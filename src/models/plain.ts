@@ -7,6 +7,7 @@
 import { tf } from "../backend/tf";
 import { Conv2D } from "./conv";
 import { classifierHead, type HeadKind } from "./head";
+import { LocalContrast, type Preprocess } from "./preprocess";
 
 export interface PlainCnnSpec {
   readonly inputShape: readonly [number, number, number];
@@ -14,6 +15,8 @@ export interface PlainCnnSpec {
   readonly width: number;
   readonly depth: number;
   readonly head?: HeadKind;
+  /** Preprocessing inside the model (attacks still perturb raw pixels). */
+  readonly preprocess?: Preprocess;
   readonly seed?: number;
 }
 
@@ -24,7 +27,7 @@ export function plainCnn(spec: PlainCnnSpec): tf.LayersModel {
   let seed = spec.seed ?? 0;
   const stages = Math.min(4, spec.depth);
   const input = tf.input({ shape: [...spec.inputShape], name: "input" });
-  let x: tf.SymbolicTensor = input;
+  let x: tf.SymbolicTensor = spec.preprocess === "local-contrast" ? (new LocalContrast({ name: "preprocess" }).apply(input) as tf.SymbolicTensor) : input;
   let layer = 0;
   for (let s = 0; s < stages; s++) {
     // Spread the layers as evenly as possible, the extra ones going to the early stages.

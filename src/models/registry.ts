@@ -11,6 +11,7 @@ import type { tf } from "../backend/tf";
 import type { HeadKind } from "./head";
 import { resnet, type ResNetSpec } from "./resnet";
 import { plainCnn } from "./plain";
+import type { Preprocess } from "./preprocess";
 
 export type Arch =
   | ({ readonly family: "resnet"; readonly description: string } & Omit<ResNetSpec, "inputShape" | "classes" | "seed">)
@@ -60,10 +61,11 @@ export function architecture(name: string): Arch {
   return a;
 }
 
-export function buildModel(name: string, inputShape: readonly [number, number, number], classes: number, seed = 0): tf.LayersModel {
+export function buildModel(name: string, inputShape: readonly [number, number, number], classes: number, seed = 0, options: { preprocess?: Preprocess } = {}): tf.LayersModel {
   const a = architecture(name);
   if (!(Number.isInteger(classes) && classes >= 2)) throw new Error(`A classifier needs at least 2 classes, got ${classes}`);
-  if (a.family === "cnn") return plainCnn({ inputShape, classes, width: a.width, depth: a.depth, head: a.head, seed });
+  const preprocess = options.preprocess ?? "none";
+  if (a.family === "cnn") return plainCnn({ inputShape, classes, width: a.width, depth: a.depth, head: a.head, seed, preprocess });
   const { family: _f, description: _d, ...spec } = a;
-  return resnet({ ...spec, inputShape, classes, seed });
+  return resnet({ ...spec, inputShape, classes, seed, preprocess });
 }

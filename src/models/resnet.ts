@@ -13,6 +13,7 @@
 import { tf } from "../backend/tf";
 import { Conv2D } from "./conv";
 import { classifierHead, type HeadKind } from "./head";
+import { LocalContrast, type Preprocess } from "./preprocess";
 
 export interface StemSpec {
   readonly filters: number;
@@ -35,6 +36,8 @@ export interface ResNetSpec {
   /** Keras-applications details for ResNet-50: biased convolutions, BN epsilon 1.001e-5. */
   readonly keras?: boolean;
   readonly head?: HeadKind;
+  /** Preprocessing inside the model (attacks still perturb raw pixels). */
+  readonly preprocess?: Preprocess;
   readonly seed?: number;
 }
 
@@ -48,7 +51,8 @@ export function resnet(spec: ResNetSpec): tf.LayersModel {
   const relu = (x: tf.SymbolicTensor, name: string) => tf.layers.reLU({ name }).apply(x) as tf.SymbolicTensor;
 
   const stem: StemSpec = typeof spec.stem === "number" ? { filters: spec.stem, kernel: 3, stride: 1, pool: false } : spec.stem;
-  const input = tf.input({ shape: [...spec.inputShape], name: "input" });
+  const raw = tf.input({ shape: [...spec.inputShape], name: "input" });
+  const input = spec.preprocess === "local-contrast" ? (new LocalContrast({ name: "preprocess" }).apply(raw) as tf.SymbolicTensor) : raw;
   let x: tf.SymbolicTensor;
   if (keras) {
     // Keras pads explicitly and convolves "valid" (7x7/2 then 3x3/2 max pooling).
@@ -85,5 +89,5 @@ export function resnet(spec: ResNetSpec): tf.LayersModel {
     }
   });
   const logits = classifierHead(x, spec.classes, spec.head ?? "paper", () => seed++);
-  return tf.model({ inputs: input, outputs: logits, name: `resnet_${spec.block ?? "basic"}_${spec.stages.join("-")}` });
+  return tf.model({ inputs: raw, outputs: logits, name: `resnet_${spec.block ?? "basic"}_${spec.stages.join("-")}` });
 }

@@ -77,6 +77,8 @@ export interface RunKey {
   readonly task: string;
   readonly profile: string;
   readonly model: string;
+  /** Preprocessing layer of the model (the task's). */
+  readonly preprocess: string;
   readonly imageSize: number;
   readonly channels: number;
   readonly classNames: readonly string[];
@@ -208,6 +210,7 @@ export async function train(task: string | TaskSpec, options: TrainOptions = {})
     task: taskName,
     profile: profile.name,
     model: modelName,
+    preprocess: data.task.preprocess ?? "none",
     imageSize: data.size,
     channels: data.channels,
     classNames: data.classNames,
@@ -262,7 +265,7 @@ export async function train(task: string | TaskSpec, options: TrainOptions = {})
     trainSecondsBefore = mia.trainSeconds;
     log(`[train] ${taskName}: resuming ${runDir} after epoch ${history.length}/${epochs}`);
   } else {
-    model = buildModel(modelName, [data.size, data.size, data.channels], classes, seed);
+    model = buildModel(modelName, [data.size, data.size, data.channels], classes, seed, { preprocess: data.task.preprocess });
   }
 
   const engine = await createEngine(model, { workers: options.workers, pool: options.pool });
