@@ -3,3 +3,4 @@ export * from "./linf";
 export * from "./minimal";
 export * from "./sweep";
 export * from "./save";
+export * from "./experiment";

@@ -7,3 +7,4 @@ export * from "./export";
 export * from "./colormap";
 export * from "./progress";
 export * from "./curves";
+export * from "./attack";

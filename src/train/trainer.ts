@@ -377,7 +377,7 @@ function monitorValue(m: Monitor, r: EpochRecord): number {
  * The trained model of a task, without training: for notebooks after the training one. Clear
  * error when it is missing.
  */
-export async function loadTrained(task: string, options: { profile?: Profile | ProfileName; model?: string; out?: string } = {}): Promise<{ model: tf.LayersModel; key: RunKey; result: Omit<TrainResult, "model" | "runDir" | "reused" | "key"> }> {
+export async function loadTrained(task: string, options: { profile?: Profile | ProfileName; model?: string; out?: string } = {}): Promise<{ model: tf.LayersModel; key: RunKey; result: Omit<TrainResult, "model" | "runDir" | "reused" | "key">; savedAt: string }> {
   const profile = typeof options.profile === "object" ? options.profile : resolveProfile(options.profile);
   const dir = runDirectory(options.out ?? modelsRoot(), { profile: profile.name, task, model: options.model ?? profile.model });
   const file = path.join(dir, "model.json");
@@ -385,6 +385,6 @@ export async function loadTrained(task: string, options: { profile?: Profile | P
     throw new Error(`No trained '${task}' model for profile ${profile.name} at ${file}. Train it first: run notebooks/02-training.ipynb (make run), or: npm run mia -- train --task ${task} --profile ${profile.name}`);
   }
   const saved = await loadModelFile(file);
-  const mia = saved.mia as { key: RunKey; result: Omit<TrainResult, "model" | "runDir" | "reused" | "key"> };
-  return { model: saved.model, key: mia.key, result: mia.result };
+  const mia = saved.mia as { key: RunKey; result: Omit<TrainResult, "model" | "runDir" | "reused" | "key">; savedAt: string };
+  return { model: saved.model, key: mia.key, result: mia.result, savedAt: mia.savedAt };
 }

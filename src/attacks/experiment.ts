@@ -1,0 +1,140 @@
+/**
+ * The attack experiment of notebooks 03 and 04 for one task: its trained model, n class-balanced
+ * test images, an accuracy-vs-eps sweep per attack on the profile's grids, and the adversarial
+ * sets at eps = 1/255 saved for the detectors. Sweeps are cached as JSON beside the saved sets
+ * and reused while the model, the images and the settings are the same.
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { tf } from "../backend/tf";
+import { createEngine, type EngineOptions } from "../backend/engine";
+import { resolveProfile, type EpsGrids, type Profile, type ProfileName } from "../config";
+import { loadTask } from "../data/load";
+import { balancedOrder } from "../data/split";
+import { progress } from "../plots/progress";
+import { loadTrained } from "../train/trainer";
+import { predictLabels, type LabelMode } from "./attack";
+import { adversarialDir, resultsRoot, saveAdversarial } from "./save";
+import { accuracyVsEps, LINF_ATTACKS, linfAttack, type LinfAttackName, type SweepRow } from "./sweep";
+
+export interface TaskAttackOptions extends EngineOptions {
+  readonly profile?: Profile | ProfileName;
+  readonly model?: string;
+  readonly attacks?: readonly LinfAttackName[];
+  readonly grids?: Partial<EpsGrids>;
+  /** Test images attacked (default: the profile's attackImages). */
+  readonly n?: number;
+  /** Iterations of BIM / PGD / CW (default: the profile's attackSteps). */
+  readonly steps?: number;
+  readonly labels?: LabelMode;
+  readonly seed?: number;
+  /** Save each attack's adversarial set at this eps (default 1, the detection budget; null: none). */
+  readonly saveEps?: number | null;
+  /** Recompute cached sweeps. */
+  readonly force?: boolean;
+  readonly quiet?: boolean;
+}
+
+export interface TaskAttackResult {
+  readonly task: string;
+  readonly model: string;
+  readonly classNames: readonly string[];
+  readonly n: number;
+  readonly cleanAccuracy: number;
+  readonly rows: readonly SweepRow[];
+  /** Attacks whose sweep came from the cache. */
+  readonly cached: readonly string[];
+  readonly saved: readonly string[];
+  readonly seconds: number;
+}
+
+const GRID_OF: Record<LinfAttackName, keyof EpsGrids> = { fgsm: "fgsm", bim: "bim", pgd: "pgd", cw: "cw" };
+
+export async function attackTask(task: string, o: TaskAttackOptions = {}): Promise<TaskAttackResult> {
+  const profile = typeof o.profile === "object" ? o.profile : resolveProfile(o.profile);
+  const attacks = o.attacks ?? LINF_ATTACKS;
+  const n = o.n ?? profile.attackImages;
+  const steps = o.steps ?? profile.attackSteps;
+  const labels = o.labels ?? "true";
+  const seed = o.seed ?? 0;
+  const saveEps = o.saveEps === undefined ? 1 : o.saveEps;
+  const t0 = Date.now();
+  const { model, key, savedAt } = await loadTrained(task, { profile, model: o.model });
+  const data = await loadTask(task, { profile, splits: ["test"], quiet: true });
+  const test = data.splits.test!;
+  const chosen = balancedOrder(test.labels, seed).slice(0, n);
+  const ids = chosen.map((i) => test.ids[i]);
+  const { x, y } = test.toTensors(chosen);
+  const target = await createEngine(model, o);
+  const dir = path.join(resultsRoot(), profile.name, task, key.model);
+  const cacheKey = (attack: string, grid: readonly number[]) =>
+    createHash("sha256").update(JSON.stringify({ savedAt, data: key.data, ids, attack, grid, steps, labels, seed })).digest("hex").slice(0, 16);
+  const rows: SweepRow[] = [];
+  const cached: string[] = [];
+  const saved: string[] = [];
+  try {
+    const pred = await predictLabels(target, x);
+    const cleanAccuracy = tf.tidy(() => tf.mean(tf.cast(tf.equal(pred, y), "float32")).dataSync()[0]);
+    pred.dispose();
+    const total = attacks.reduce((s, a) => s + (o.grids?.[GRID_OF[a]] ?? profile.epsGrid[GRID_OF[a]]).length + 1, 0);
+    const bar = o.quiet ? undefined : progress(total, `attack ${task}`);
+    let done = 0;
+    for (const attack of attacks) {
+      const grid = o.grids?.[GRID_OF[attack]] ?? profile.epsGrid[GRID_OF[attack]];
+      const file = path.join(dir, "sweeps", `${attack}.json`);
+      const k = cacheKey(attack, grid);
+      const hit = !o.force && fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as { key: string; rows: SweepRow[] }) : undefined;
+      if (hit && hit.key === k) {
+        rows.push(...hit.rows);
+        cached.push(attack);
+        done += grid.length + 1;
+        bar?.update(done, `${attack}: cached`);
+      } else {
+        const r = await accuracyVsEps(target, x, y, {
+          attack,
+          grid,
+          steps,
+          labels,
+          seed,
+          batchSize: profile.batchSize,
+          onPoint: (row) => bar?.update(++done, `${attack} eps ${row.eps}: accuracy ${(100 * row.accuracy).toFixed(1)}%`),
+        });
+        rows.push(...r);
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(`${file}.tmp-${process.pid}`, JSON.stringify({ key: k, task, model: key.model, profile: profile.name, steps, labels, n, rows: r }, null, 1));
+        fs.renameSync(`${file}.tmp-${process.pid}`, file);
+      }
+      if (saveEps !== null) {
+        const out = adversarialDir(resultsRoot(), { profile: profile.name, task, model: key.model, attack, eps: saveEps });
+        const metaFile = path.join(out, "meta.json");
+        const advKey = cacheKey(attack, [saveEps]);
+        const prior = fs.existsSync(metaFile) ? (JSON.parse(fs.readFileSync(metaFile, "utf8")) as { key?: string }) : undefined;
+        if (o.force || prior?.key !== advKey) {
+          const yAttack = labels === "true" ? y : await predictLabels(target, x);
+          const adv = await linfAttack(attack, target, saveEps, { steps, seed }).run(x, yAttack);
+          const [pc, pa] = [await predictLabels(target, x), await predictLabels(target, adv)];
+          saveAdversarial(out, {
+            shape: x.shape,
+            clean: (await x.data()) as Float32Array,
+            adversarial: (await adv.data()) as Float32Array,
+            labels: Int32Array.from(await y.data()),
+            predClean: Int32Array.from(await pc.data()),
+            predAdv: Int32Array.from(await pa.data()),
+            ids,
+            meta: { key: advKey, task, profile: profile.name, model: key.model, attack, eps: saveEps, steps: attack === "fgsm" ? 1 : steps, labels, classNames: data.classNames },
+          });
+          tf.dispose([adv, pc, pa]);
+          if (yAttack !== y) yAttack.dispose();
+        }
+        saved.push(out);
+      }
+    }
+    bar?.finish(`${attacks.length} attack(s)${cached.length ? `, ${cached.length} from cache` : ""}`);
+    return { task, model: key.model, classNames: data.classNames, n: chosen.length, cleanAccuracy, rows, cached, saved, seconds: (Date.now() - t0) / 1000 };
+  } finally {
+    await target.close();
+    tf.dispose([x, y]);
+    model.dispose();
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Figures of the attack notebooks: accuracy against eps with one panel per task (the paper's
+ * F-acc / F-multi), and clean / adversarial / magnified-perturbation image rows.
+ */
+import type { Figure } from "./plotly";
+import type { GridRow } from "./grid";
+
+export interface EpsPoint {
+  readonly attack: string;
+  readonly eps: number;
+  readonly accuracy: number;
+}
+
+const ATTACK_LABEL: Record<string, string> = { fgsm: "FGSM", bim: "BIM", pgd: "PGD", cw: "CW-L∞" };
+const ATTACK_COLOR: Record<string, string> = { fgsm: "#1f77b4", bim: "#ff7f0e", pgd: "#d62728", cw: "#2ca02c" };
+
+/** One panel per task, one line per attack; x = eps in /255, y = accuracy %. */
+export function accuracyCurvesFigure(byTask: Record<string, readonly EpsPoint[]>, o: { title?: string; maxEps?: number; columns?: number } = {}): Figure {
+  const tasks = Object.keys(byTask);
+  const columns = Math.min(o.columns ?? 4, Math.max(1, tasks.length));
+  const rows = Math.ceil(tasks.length / columns);
+  const data: Figure["data"] = [];
+  const annotations: NonNullable<NonNullable<Figure["layout"]>["annotations"]> = [];
+  const layout: Record<string, unknown> = {};
+  tasks.forEach((task, i) => {
+    const ax = i === 0 ? "" : String(i + 1);
+    const points = byTask[task].filter((p) => o.maxEps === undefined || p.eps <= o.maxEps);
+    const attacks = [...new Set(points.map((p) => p.attack))];
+    for (const a of attacks) {
+      const ps = points.filter((p) => p.attack === a).sort((p, q) => p.eps - q.eps);
+      data.push({
+        type: "scatter",
+        mode: "lines+markers",
+        x: ps.map((p) => p.eps),
+        y: ps.map((p) => 100 * p.accuracy),
+        name: ATTACK_LABEL[a] ?? a,
+        legendgroup: a,
+        showlegend: i === 0,
+        line: { color: ATTACK_COLOR[a] },
+        xaxis: `x${ax}`,
+        yaxis: `y${ax}`,
+      });
+    }
+    layout[`xaxis${ax}`] = { title: { text: "ε (/255)" }, rangemode: "tozero" };
+    layout[`yaxis${ax}`] = { title: { text: i % columns === 0 ? "accuracy %" : "" }, range: [0, 102] };
+    annotations.push({ text: `<b>${task}</b>`, xref: `x${ax} domain` as never, yref: `y${ax} domain` as never, x: 0.5, y: 1.12, showarrow: false });
+  });
+  return {
+    data,
+    layout: { ...layout, title: { text: o.title ?? "Accuracy under attack" }, grid: { rows, columns, pattern: "independent" }, annotations, height: 330 * rows + 60, legend: { orientation: "h", y: -0.15 } },
+  };
+}
+
+/**
+ * Rows "clean", "adversarial" and "perturbation x magnify" (mid-grey = no change) for a few
+ * images, from float data in [0, 1] (NHWC).
+ */
+export function perturbationRows(clean: ArrayLike<number>, adv: ArrayLike<number>, o: { size: number; channels: number; count: number; eps: number }): GridRow[] {
+  const per = o.size * o.size * o.channels;
+  const n = Math.min(o.count, Math.floor(clean.length / per));
+  const to8 = (v: number) => Math.max(0, Math.min(255, Math.round(v * 255)));
+  const rows: GridRow[] = [
+    { label: "clean", images: [] },
+    { label: "adversarial", images: [] },
+    { label: `perturbation ×${Math.round(127 / Math.max(o.eps, 1e-9))}`, images: [] },
+  ];
+  for (let i = 0; i < n; i++) {
+    const c = new Uint8Array(per);
+    const a = new Uint8Array(per);
+    const d = new Uint8Array(per);
+    for (let p = 0; p < per; p++) {
+      c[p] = to8(clean[i * per + p]);
+      a[p] = to8(adv[i * per + p]);
+      // eps/255 maps to the full half-range, so the largest allowed change is black or white.
+      d[p] = Math.max(0, Math.min(255, Math.round(128 + ((adv[i * per + p] - clean[i * per + p]) * 255 * 127) / Math.max(o.eps, 1e-9))));
+    }
+    (rows[0].images as Uint8Array[]).push(c);
+    (rows[1].images as Uint8Array[]).push(a);
+    (rows[2].images as Uint8Array[]).push(d);
+  }
+  return rows;
+}
