@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import { tf, initBackend, createEngine, type Engine } from "../src/backend";
 import { customTask, loadTask } from "../src/data";
-import { accuracyVsEps, BIM, CWL2, CWLinf, DeepFool, epsAtHalf, FGSM, PGD, predictLabels } from "../src/attacks";
+import { accuracyVsEps, attackTask, BIM, CWL2, CWLinf, DeepFool, epsAtHalf, FGSM, PGD, predictLabels } from "../src/attacks";
 import { buildModel } from "../src/models";
 import { PROFILES } from "../src/config";
 import { train } from "../src/train";
@@ -200,4 +200,34 @@ test("accuracy-vs-eps sweeps reproduce the closed form, add the clean point, and
   assert.equal(epsAtHalf(mk([[0, 0.8], [1, 0.4]])), 1);
   assert.equal(epsAtHalf(mk([[0, 0.8], [1, 0.7]])), null);
   tf.dispose([x, y]);
+});
+
+test("attackTask: sweeps every attack on class-balanced test images, caches them, saves the eps = 1/255 sets", async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "mia-attack-task-"));
+  process.env.MIA_MODELS_DIR = path.join(root, "models");
+  process.env.MIA_RESULTS_DIR = path.join(root, "results");
+  try {
+    const t = await train("cxr", { profile: PROFILES.smoke, quiet: true });
+    t.model.dispose();
+    const o = { profile: PROFILES.smoke, n: 8, steps: 2, grids: { fgsm: [1, 4], bim: [1], pgd: [1], cw: [1] }, quiet: true } as const;
+    const first = await attackTask("cxr", o);
+    assert.equal(first.n, 8);
+    assert.deepEqual(first.cached, []);
+    assert.deepEqual(first.rows.map((r) => `${r.attack}@${r.eps}`), ["fgsm@0", "fgsm@1", "fgsm@4", "bim@0", "bim@1", "pgd@0", "pgd@1", "cw@0", "cw@1"]);
+    for (const r of first.rows.filter((r) => r.eps === 0)) assert.equal(r.accuracy, first.cleanAccuracy, "eps 0 is the clean accuracy");
+    assert.equal(first.saved.length, 4);
+    for (const dir of first.saved) {
+      const meta = JSON.parse(fs.readFileSync(path.join(dir, "meta.json"), "utf8")) as { eps: number; n: number; ids: string[] };
+      assert.equal(meta.eps, 1);
+      assert.equal(meta.n, 8);
+    }
+    const again = await attackTask("cxr", o);
+    assert.deepEqual(again.cached, ["fgsm", "bim", "pgd", "cw"]);
+    assert.deepEqual(again.rows, first.rows);
+    const other = await attackTask("cxr", { ...o, steps: 3 });
+    assert.deepEqual(other.cached, ["fgsm"], "changing the steps recomputes the iterative attacks only");
+  } finally {
+    delete process.env.MIA_MODELS_DIR;
+    delete process.env.MIA_RESULTS_DIR;
+  }
 });

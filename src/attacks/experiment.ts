@@ -69,7 +69,8 @@ export async function attackTask(task: string, o: TaskAttackOptions = {}): Promi
   const target = await createEngine(model, o);
   const dir = path.join(resultsRoot(), profile.name, task, key.model);
   const cacheKey = (attack: string, grid: readonly number[]) =>
-    createHash("sha256").update(JSON.stringify({ savedAt, data: key.data, ids, attack, grid, steps, labels, seed })).digest("hex").slice(0, 16);
+    // FGSM has no steps: a change of steps must not invalidate it.
+    createHash("sha256").update(JSON.stringify({ savedAt, data: key.data, ids, attack, grid, steps: attack === "fgsm" ? 1 : steps, labels, seed })).digest("hex").slice(0, 16);
   const rows: SweepRow[] = [];
   const cached: string[] = [];
   const saved: string[] = [];
