@@ -231,3 +231,15 @@ test("attackTask: sweeps every attack on class-balanced test images, caches them
     delete process.env.MIA_RESULTS_DIR;
   }
 });
+
+test("CW-L2 and DeepFool leave no tensors behind", async () => {
+  const x = constImages();
+  const y = trueLabels();
+  const before = tf.memory().numTensors;
+  for (const atk of [new CWL2(local, { steps: 3, binarySteps: 2 }), new DeepFool(local, { steps: 3 })]) {
+    const adv = await atk.run(x, y);
+    adv.dispose();
+  }
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([x, y]);
+});

@@ -68,6 +68,12 @@ test("a finished run is reused when its settings match, refused with the differe
   const p2 = (again.model.predict(x) as tf.Tensor).dataSync();
   assert.deepEqual(Array.from(p2), Array.from(p1), "the loaded model predicts exactly as the trained one");
   await assert.rejects(train("bright", { ...quietOpts, epochs: 4, data, out }), /used other settings:\n\s+epochs: saved 3, now 4[\s\S]*force: true \(CLI: --force\)/);
+  // A forced retrain that crashes leaves the finished model in place.
+  await assert.rejects(train("bright", { ...quietOpts, data, out, force: true, onEpoch: () => { throw new Error("crash"); } }), /crash/);
+  const kept = await train("bright", { ...quietOpts, data, out });
+  assert.equal(kept.reused, true);
+  assert.deepEqual(kept.history, first.history);
+  kept.model.dispose();
   const forced = await train("bright", { ...quietOpts, data, out, force: true });
   assert.equal(forced.reused, false);
   const loaded = await loadTrained("bright", { profile: PROFILES.smoke, model: "resnet-tiny", out });

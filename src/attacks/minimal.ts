@@ -65,7 +65,8 @@ export class CWL2 extends Attack {
     // w = atanh(2x - 1), kept away from +-1 so that pixels at 0 or 1 stay finite.
     const w0 = tf.tidy(() => tf.atanh(tf.clipByValue(tf.sub(tf.mul(x, 2), 1), -1 + 1e-6, 1 - 1e-6)));
     for (let b = 0; b < this.binarySteps; b++) {
-      const w = tf.variable(w0.clone(), true);
+      // The variable shares w0's data until Adam assigns new values (w0 keeps its own reference).
+      const w = tf.variable(w0, true);
       const opt = tf.train.adam(this.lr);
       const cT = tf.tensor(Float32Array.from(c), [n, 1, 1, 1]);
       const success = new Uint8Array(n);

@@ -232,7 +232,8 @@ export async function train(task: string | TaskSpec, options: TrainOptions = {})
     new Error(`The run saved in ${path.dirname(file)} used other settings:\n  ${keyDiff(key, saved).join("\n  ")}\nRetrain over it with force: true (CLI: --force), or write elsewhere with out: DIR (--out DIR).`);
 
   if (options.force) {
-    for (const f of ["model", "last", "best"]) fs.rmSync(path.join(runDir, `${f}.json`), { force: true });
+    // Start over, but keep the finished model until the new one replaces it (a crash loses nothing).
+    for (const f of ["last", "best"]) fs.rmSync(path.join(runDir, `${f}.json`), { force: true });
   } else if (fs.existsSync(finalPath)) {
     const saved = await loadModelFile(finalPath);
     const mia = saved.mia as { key: RunKey; result: Omit<TrainResult, "model" | "runDir" | "reused" | "key"> } | undefined;
