@@ -11,7 +11,7 @@ import { tf, initBackend } from "../src/backend";
 import { customTask, loadTask, type TaskData } from "../src/data";
 import { buildModel, featureModel, intermediateModel, stageOutputs } from "../src/models";
 import { PROFILES } from "../src/config";
-import { augmentBatch, loadModelFile, loadTrained, makeOptimizer, optimizerState, restoreOptimizer, saveModelFile, train, type AugmentConfig } from "../src/train";
+import { augmentBatch, keyDiff, loadModelFile, loadTrained, makeOptimizer, optimizerState, restoreOptimizer, saveModelFile, train, type AugmentConfig, type RunKey } from "../src/train";
 import { syntheticNpz } from "./support/synthetic";
 
 const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), p));
@@ -223,4 +223,11 @@ test("stage outputs, the 128-d deep feature and logits are reachable by name", (
   assert.throws(() => featureModel(buildModel("resnet-bench", [16, 16, 3], 2)), /no 'feature' layer/);
   tf.dispose([x, feat, logits, s3]);
   m.dispose();
+});
+
+test("a run saved before a setting existed matches when the setting has its default", () => {
+  const now = { task: "t", profile: "cpu", model: "m", preprocess: "none" } as unknown as RunKey;
+  const old = { task: "t", profile: "cpu", model: "m" } as unknown as RunKey;
+  assert.deepEqual(keyDiff(now, old), []);
+  assert.deepEqual(keyDiff({ ...now, preprocess: "local-contrast" }, old), ['preprocess: saved "none", now "local-contrast"']);
 });

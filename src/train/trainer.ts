@@ -127,10 +127,14 @@ function dataHash(data: TaskData): string {
   return h.digest("hex").slice(0, 16);
 }
 
-/** The fields where two keys differ, for error messages. */
-function keyDiff(a: RunKey, b: RunKey): string[] {
+/** Settings added after runs were saved: a run saved without one used this value. */
+const KEY_DEFAULTS: Partial<Record<keyof RunKey, unknown>> = { preprocess: "none" };
+
+/** The fields where a key (`a`, now) differs from a saved one (`b`), for error messages. */
+export function keyDiff(a: RunKey, b: RunKey): string[] {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof RunKey>;
-  return [...keys].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).map((k) => `${k}: saved ${JSON.stringify(b[k])}, now ${JSON.stringify(a[k])}`);
+  const saved = (k: keyof RunKey) => (b[k] === undefined ? KEY_DEFAULTS[k] : b[k]);
+  return [...keys].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(saved(k))).map((k) => `${k}: saved ${JSON.stringify(saved(k))}, now ${JSON.stringify(a[k])}`);
 }
 
 /** Per-example loss weights: N / (K * N_class) for "balanced", so they average 1. */
