@@ -35,6 +35,22 @@ Options:
   --json                 print JSON
   -h, --help`;
 
+/** The options naming a task or a user's own data, shared by every command that takes a task. */
+export const TASK_OPTIONS = {
+  task: { type: "string" },
+  data: { type: "string" },
+  imagefolder: { type: "string" },
+  csv: { type: "string" },
+  images: { type: "string" },
+  "image-column": { type: "string" },
+  "label-column": { type: "string" },
+  "group-column": { type: "string" },
+  npz: { type: "string" },
+  classes: { type: "string" },
+  name: { type: "string" },
+  channels: { type: "string" },
+} as const;
+
 export function taskFrom(v: Record<string, string | boolean | undefined>): TaskSpec {
   const sources = ["task", "imagefolder", "csv", "npz"].filter((k) => v[k] !== undefined);
   if (sources.length !== 1) throw new UsageError("give exactly one of --task, --imagefolder, --csv, --npz (or --list).");
@@ -79,21 +95,10 @@ export async function runData(argv: string[]): Promise<void> {
     strict: true,
     options: {
       list: { type: "boolean" },
-      task: { type: "string" },
-      data: { type: "string" },
-      imagefolder: { type: "string" },
-      csv: { type: "string" },
-      images: { type: "string" },
-      "image-column": { type: "string" },
-      "label-column": { type: "string" },
-      "group-column": { type: "string" },
-      npz: { type: "string" },
-      classes: { type: "string" },
-      name: { type: "string" },
+      ...TASK_OPTIONS,
       profile: { type: "string" },
       decode: { type: "boolean" },
       size: { type: "string" },
-      channels: { type: "string" },
       seed: { type: "string" },
       "allow-missing": { type: "boolean" },
       strict: { type: "boolean" },

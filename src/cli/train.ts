@@ -4,7 +4,7 @@ import { initBackend, banner } from "../backend";
 import { resolveProfile } from "../config";
 import { architecture } from "../models/registry";
 import { train, type TrainOptions } from "../train";
-import { int, taskFrom } from "./data";
+import { int, TASK_OPTIONS, taskFrom } from "./data";
 import { UsageError } from "./main";
 
 const HELP = `Usage: mia train --task NAME [--profile P] [--data DIR] [--model M] [--epochs N] [--out DIR] [options]
@@ -43,18 +43,7 @@ export async function runTrain(argv: string[]): Promise<void> {
     args: argv,
     strict: true,
     options: {
-      task: { type: "string" },
-      imagefolder: { type: "string" },
-      csv: { type: "string" },
-      images: { type: "string" },
-      "image-column": { type: "string" },
-      "label-column": { type: "string" },
-      "group-column": { type: "string" },
-      npz: { type: "string" },
-      classes: { type: "string" },
-      name: { type: "string" },
-      channels: { type: "string" },
-      data: { type: "string" },
+      ...TASK_OPTIONS,
       profile: { type: "string" },
       model: { type: "string" },
       epochs: { type: "string" },
