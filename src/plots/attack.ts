@@ -47,7 +47,7 @@ export function accuracyCurvesFigure(byTask: Record<string, readonly EpsPoint[]>
   });
   return {
     data,
-    layout: { ...layout, title: { text: o.title ?? "Accuracy under attack" }, grid: { rows, columns, pattern: "independent" }, annotations, height: 330 * rows + 60, legend: { orientation: "h", y: -0.15 } },
+    layout: { ...layout, title: { text: o.title ?? "Accuracy under attack" }, grid: { rows, columns, pattern: "independent" }, annotations, height: 330 * rows + 100, margin: { b: 120 }, legend: { orientation: "h", x: 0.5, xanchor: "center", y: -0.32 / rows } },
   };
 }
 
