@@ -1,7 +1,7 @@
 /** Metrics against hand-computed cases and brute force; schedules and class weights in closed form. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { accuracy, argmaxRows, classWeightsFor, confusionMatrix, evaluateLogits, learningRateAt, majorityBaseline, multiclassAuc, perClass, rocAuc, rocCurve, softmax, validateOptimizer } from "../src/train";
+import { accuracy, argmaxRows, classWeightsFor, clearlyBeatsMajority, confusionMatrix, evaluateLogits, learningRateAt, majorityBaseline, multiclassAuc, perClass, rocAuc, rocCurve, softmax, validateOptimizer } from "../src/train";
 import { rng } from "../src/data/split";
 
 const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
@@ -108,4 +108,10 @@ test("balanced class weights: every class carries the same total weight, mean we
   close(totals[1], totals[2], 1e-6);
   close(sum / labels.length, 1, 1e-6);
   assert.deepEqual(Array.from(classWeightsFor(labels, 3, "none")), [1, 1, 1]);
+});
+
+test("the bar for a model worth attacking: 10 points above the majority class, or AUC >= 0.75", () => {
+  assert.equal(clearlyBeatsMajority({ accuracy: 0.61, auc: 0.6, majority: { class: 0, accuracy: 0.5 } }), true);
+  assert.equal(clearlyBeatsMajority({ accuracy: 0.55, auc: 0.6, majority: { class: 0, accuracy: 0.5 } }), false);
+  assert.equal(clearlyBeatsMajority({ accuracy: 0.5, auc: 0.8, majority: { class: 0, accuracy: 0.5 } }), true);
 });

@@ -6,6 +6,7 @@
  */
 import { tf } from "../backend/tf";
 import { createEngine, type Engine, type EngineOptions } from "../backend/engine";
+import { argmaxRows } from "../train/metrics";
 
 export abstract class Attack {
   abstract readonly name: string;
@@ -43,15 +44,7 @@ export type LabelMode = "true" | "predicted";
 
 export async function predictLabels(target: Engine, x: tf.Tensor4D): Promise<tf.Tensor1D> {
   const [out] = await target.predict(x);
-  const k = out.shape[1];
-  const n = out.shape[0];
-  const labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let j = 1; j < k; j++) if (out.data[i * k + j] > out.data[i * k + best]) best = j;
-    labels[i] = best;
-  }
-  return tf.tensor1d(labels, "int32");
+  return tf.tensor1d(argmaxRows(out.data, out.shape[1]), "int32");
 }
 
 /** Projects onto the L-infinity ball of radius e around x and onto [0, 1]. */

@@ -15,7 +15,7 @@ import { balancedOrder } from "../data/split";
 import { progress } from "../plots/progress";
 import { loadTrained } from "../train/trainer";
 import { predictLabels, type LabelMode } from "./attack";
-import { adversarialDir, resultsRoot, saveAdversarial } from "./save";
+import { adversarialDir, collectAdversarial, resultsRoot, saveAdversarial } from "./save";
 import { accuracyVsEps, LINF_ATTACKS, linfAttack, type LinfAttackName, type SweepRow } from "./sweep";
 
 export interface TaskAttackOptions extends EngineOptions {
@@ -75,9 +75,12 @@ export async function attackTask(task: string, o: TaskAttackOptions = {}): Promi
   const cached: string[] = [];
   const saved: string[] = [];
   try {
-    const pred = await predictLabels(target, x);
-    const cleanAccuracy = tf.tidy(() => tf.mean(tf.cast(tf.equal(pred, y), "float32")).dataSync()[0]);
-    pred.dispose();
+    // Clean predictions once: the clean accuracy and every saved set use them.
+    const predT = await predictLabels(target, x);
+    const predClean = Int32Array.from(await predT.data());
+    predT.dispose();
+    const yTrue = await y.data();
+    const cleanAccuracy = predClean.filter((p, i) => p === yTrue[i]).length / predClean.length;
     const total = attacks.reduce((s, a) => s + (o.grids?.[GRID_OF[a]] ?? profile.epsGrid[GRID_OF[a]]).length + 1, 0);
     const bar = o.quiet ? undefined : progress(total, `attack ${task}`);
     let done = 0;
@@ -112,21 +115,13 @@ export async function attackTask(task: string, o: TaskAttackOptions = {}): Promi
         const advKey = cacheKey(attack, [saveEps]);
         const prior = fs.existsSync(metaFile) ? (JSON.parse(fs.readFileSync(metaFile, "utf8")) as { key?: string }) : undefined;
         if (o.force || prior?.key !== advKey) {
-          const yAttack = labels === "true" ? y : await predictLabels(target, x);
-          const adv = await linfAttack(attack, target, saveEps, { steps, seed }).run(x, yAttack);
-          const [pc, pa] = [await predictLabels(target, x), await predictLabels(target, adv)];
-          saveAdversarial(out, {
-            shape: x.shape,
-            clean: (await x.data()) as Float32Array,
-            adversarial: (await adv.data()) as Float32Array,
-            labels: Int32Array.from(await y.data()),
-            predClean: Int32Array.from(await pc.data()),
-            predAdv: Int32Array.from(await pa.data()),
+          const set = await collectAdversarial(target, linfAttack(attack, target, saveEps, { steps, seed }), x, y, {
+            labels,
             ids,
+            predClean,
             meta: { key: advKey, task, profile: profile.name, model: key.model, attack, eps: saveEps, steps: attack === "fgsm" ? 1 : steps, labels, classNames: data.classNames },
           });
-          tf.dispose([adv, pc, pa]);
-          if (yAttack !== y) yAttack.dispose();
+          saveAdversarial(out, set);
         }
         saved.push(out);
       }

@@ -7,7 +7,7 @@
 import { tf } from "../backend/tf";
 import type { Engine } from "../backend/engine";
 import type { LossKind } from "../backend/parallel";
-import { Attack, checkEps, checkPositive, checkSteps, predictLabels, projectLinf } from "./attack";
+import { Attack, checkEps, checkSteps, predictLabels, projectLinf } from "./attack";
 
 interface IterateOptions {
   e: number;
@@ -166,7 +166,7 @@ export class CWLinf extends PGD {
     super(target, { eps: p.eps, steps: p.steps, stepSize: p.stepSize, randomStart: false, restarts: 1 });
     this.loss = "cw";
     this.kappa = p.kappa ?? 50;
-    checkPositive(this.kappa + 1e-12, "kappa");
+    if (!(Number.isFinite(this.kappa) && this.kappa >= 0)) throw new Error(`kappa must be a number >= 0, got ${p.kappa}`);
   }
   override params() {
     return { eps: this.eps, steps: this.steps, stepSize: this.stepSize, kappa: this.kappa! };

@@ -8,6 +8,7 @@
  */
 import { tf } from "../backend/tf";
 import type { Engine } from "../backend/engine";
+import { argmaxRows } from "../train/metrics";
 import { Attack, checkPositive, checkSteps } from "./attack";
 
 async function logitsOf(target: Engine, x: tf.Tensor4D): Promise<{ z: Float32Array; k: number }> {
@@ -15,11 +16,6 @@ async function logitsOf(target: Engine, x: tf.Tensor4D): Promise<{ z: Float32Arr
   return { z: out.data, k: out.shape[1] };
 }
 
-const argmaxRow = (z: Float32Array, k: number, i: number) => {
-  let b = 0;
-  for (let j = 1; j < k; j++) if (z[i * k + j] > z[i * k + b]) b = j;
-  return b;
-};
 
 export interface CWL2Params {
   /** Initial trade-off constant c (default 1). */
@@ -75,9 +71,10 @@ export class CWL2 extends Attack {
         // The engine returns the gradient of the batch-mean CW margin min(max_other - z_y, kappa) = -f.
         const { grad } = await this.target.inputGradient(xa, y, "cw", this.kappa);
         const { z, k } = await logitsOf(this.target, xa);
+        const pred = argmaxRows(z, k);
         const xaData = await xa.data();
         for (let i = 0; i < n; i++) {
-          if (argmaxRow(z, k, i) === labels[i]) continue;
+          if (pred[i] === labels[i]) continue;
           // With kappa > 0, success also needs the margin; with 0, any flip counts.
           let other = -Infinity;
           for (let j = 0; j < k; j++) if (j !== labels[i]) other = Math.max(other, z[i * k + j]);
@@ -146,7 +143,8 @@ export class DeepFool extends Attack {
     for (let s = 0; s < this.steps; s++) {
       const xa = tf.tensor4d(adv, x.shape);
       const { z, k } = await logitsOf(this.target, xa);
-      for (let i = 0; i < n; i++) if (argmaxRow(z, k, i) !== labels[i]) active[i] = 0;
+      const pred = argmaxRows(z, k);
+      for (let i = 0; i < n; i++) if (pred[i] !== labels[i]) active[i] = 0;
       if (!active.some(Boolean)) {
         xa.dispose();
         break;

@@ -5,7 +5,10 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { tf } from "../backend/tf";
+import type { Engine } from "../backend/engine";
 import { writeNpy } from "../data/npy";
+import { predictLabels, type Attack, type LabelMode } from "./attack";
 import { REPO_ROOT } from "../data/root";
 
 export function resultsRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -47,4 +50,32 @@ export function saveAdversarial(dir: string, s: AdversarialSet): string[] {
     fs.renameSync(tmp, path.join(dir, name));
   }
   return files.map(([f]) => path.join(dir, f));
+}
+
+/**
+ * Runs `attack` on x and collects what saveAdversarial writes: images, true labels, clean and
+ * adversarial predictions. `predClean` may be passed when already known (one predict less).
+ */
+export async function collectAdversarial(
+  target: Engine,
+  attack: Attack,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  o: { labels: LabelMode; ids: readonly string[]; meta: Record<string, unknown>; predClean?: Int32Array },
+): Promise<AdversarialSet> {
+  const pcT = o.predClean ? tf.tensor1d(o.predClean, "int32") : await predictLabels(target, x);
+  const adv = await attack.run(x, o.labels === "true" ? y : pcT);
+  const paT = await predictLabels(target, adv);
+  const set: AdversarialSet = {
+    shape: x.shape,
+    clean: (await x.data()) as Float32Array,
+    adversarial: (await adv.data()) as Float32Array,
+    labels: Int32Array.from(await y.data()),
+    predClean: Int32Array.from(await pcT.data()),
+    predAdv: Int32Array.from(await paT.data()),
+    ids: o.ids,
+    meta: o.meta,
+  };
+  tf.dispose([pcT, adv, paT]);
+  return set;
 }

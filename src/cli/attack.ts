@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { banner, initBackend, createEngine, tf } from "../backend";
 import { resolveProfile } from "../config";
 import { balancedOrder, getTask, loadTask } from "../data";
-import { adversarialDir, checkEps, linfAttack, LINF_ATTACKS, predictLabels, resultsRoot, saveAdversarial, type LabelMode } from "../attacks";
+import { adversarialDir, checkEps, collectAdversarial, linfAttack, LINF_ATTACKS, resultsRoot, saveAdversarial, type LabelMode } from "../attacks";
 import { loadTrained } from "../train";
 import { int } from "./data";
 import { UsageError } from "./main";
@@ -91,24 +91,22 @@ export async function runAttack(argv: string[]): Promise<void> {
   const target = await createEngine(model);
   try {
     const t0 = Date.now();
-    const predClean = await predictLabels(target, x);
-    const yAttack = labelsMode === "true" ? y : predClean;
-    const adv = await linfAttack(v.attack, target, eps, { steps, seed, kappa }).run(x, yAttack);
+    const dir = v.out ?? adversarialDir(resultsRoot(), { profile: profile.name, task: task.name, model: key.model, attack: v.attack.toLowerCase(), eps });
+    const set = await collectAdversarial(target, linfAttack(v.attack, target, eps, { steps, seed, kappa }), x, y, { labels: labelsMode, ids: chosen.map((i) => test.ids[i]), meta: {} });
     const seconds = (Date.now() - t0) / 1000;
-    const predAdv = await predictLabels(target, adv);
-    const [yt, pc, pa] = [await y.data(), await predClean.data(), await predAdv.data()];
+    const { labels: yt, predClean: pc, predAdv: pa } = set;
     let clean = 0;
     let robust = 0;
     let flipped = 0;
-    for (let i = 0; i < chosen.length; i++) {
+    let linf = 0;
+    for (let i = 0; i < yt.length; i++) {
       if (pc[i] === yt[i]) {
         clean++;
         if (pa[i] !== yt[i]) flipped++;
       }
       if (pa[i] === yt[i]) robust++;
     }
-    const linf = tf.tidy(() => tf.max(tf.abs(tf.sub(adv, x))).dataSync()[0] * 255);
-    const dir = v.out ?? adversarialDir(resultsRoot(), { profile: profile.name, task: task.name, model: key.model, attack: v.attack.toLowerCase(), eps });
+    for (let p = 0; p < set.clean.length; p++) linf = Math.max(linf, Math.abs(set.adversarial[p] - set.clean[p]) * 255);
     const result = {
       task: task.name,
       profile: profile.name,
@@ -126,17 +124,7 @@ export async function runAttack(argv: string[]): Promise<void> {
       imagesPerSec: chosen.length / seconds,
       saved: dir,
     };
-    saveAdversarial(dir, {
-      shape: x.shape,
-      clean: (await x.data()) as Float32Array,
-      adversarial: (await adv.data()) as Float32Array,
-      labels: Int32Array.from(yt),
-      predClean: Int32Array.from(pc),
-      predAdv: Int32Array.from(pa),
-      ids: chosen.map((i) => test.ids[i]),
-      meta: { ...result, classNames: data.classNames },
-    });
-    tf.dispose([adv, predClean, predAdv]);
+    saveAdversarial(dir, { ...set, meta: { ...result, classNames: data.classNames } });
     if (v.json) {
       console.log(JSON.stringify(result, null, 2));
       return;

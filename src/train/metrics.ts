@@ -181,3 +181,11 @@ export function evaluateLogits(logits: Float32Array, labels: ArrayLike<number>, 
     majority: majorityBaseline(labels, trainLabels),
   };
 }
+
+/**
+ * The notebooks' bar for a model worth attacking: test accuracy at least 10 points above the
+ * majority class, or (where one class dominates accuracy) AUC >= 0.75.
+ */
+export function clearlyBeatsMajority(e: Pick<Evaluation, "accuracy" | "auc" | "majority">): boolean {
+  return e.accuracy - e.majority.accuracy >= 0.1 || e.auc >= 0.75;
+}
