@@ -226,6 +226,20 @@ test("attackTask: sweeps every attack on class-balanced test images, caches them
     assert.deepEqual(again.rows, first.rows);
     const other = await attackTask("cxr", { ...o, steps: 3 });
     assert.deepEqual(other.cached, ["fgsm"], "changing the steps recomputes the iterative attacks only");
+    // A wider grid computes only its new points; each point is seeded on its own, so the new one
+    // equals what a run over that grid alone gives.
+    const po = { ...o, steps: 3, attacks: ["pgd"] as const, saveEps: null };
+    const wider = await attackTask("cxr", { ...po, grids: { pgd: [0.5, 1] } });
+    assert.equal(wider.computed, 1);
+    assert.deepEqual(wider.rows.map((r) => r.eps), [0, 0.5, 1]);
+    assert.deepEqual(wider.rows.find((r) => r.eps === 1), other.rows.find((r) => r.attack === "pgd" && r.eps === 1));
+    const alone = await attackTask("cxr", { ...po, grids: { pgd: [0.5] }, force: true });
+    assert.equal(alone.computed, 2);
+    assert.equal(alone.rows[1].accuracy, wider.rows[1].accuracy);
+    // A damaged cache file is recomputed, not an error.
+    const file = path.join(process.env.MIA_RESULTS_DIR, "smoke", "cxr", first.model, "sweeps", "pgd.json");
+    fs.writeFileSync(file, "{ not json");
+    assert.equal((await attackTask("cxr", { ...po, grids: { pgd: [0.5] } })).computed, 2);
   } finally {
     delete process.env.MIA_MODELS_DIR;
     delete process.env.MIA_RESULTS_DIR;

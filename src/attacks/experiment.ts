@@ -1,8 +1,10 @@
 /**
  * The attack experiment of notebooks 03 and 04 for one task: its trained model, n class-balanced
  * test images, an accuracy-vs-eps sweep per attack on the profile's grids, and the adversarial
- * sets at eps = 1/255 saved for the detectors. Sweeps are cached as JSON beside the saved sets
- * and reused while the model, the images and the settings are the same.
+ * sets at eps = 1/255 saved for the detectors. Sweeps are cached point by point as JSON beside
+ * the saved sets and reused while the model, the images and the settings are the same: asking
+ * for a wider grid computes only the new eps values (each point's attack is seeded on its own,
+ * so a point does not depend on which others were computed).
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -14,7 +16,7 @@ import { loadTask } from "../data/load";
 import { balancedOrder } from "../data/split";
 import { progress } from "../plots/progress";
 import { loadTrained } from "../train/trainer";
-import { predictLabels, type LabelMode } from "./attack";
+import { checkEps, predictLabels, type LabelMode } from "./attack";
 import { adversarialDir, collectAdversarial, resultsRoot, saveAdversarial } from "./save";
 import { accuracyVsEps, LINF_ATTACKS, linfAttack, type LinfAttackName, type SweepRow } from "./sweep";
 
@@ -43,8 +45,10 @@ export interface TaskAttackResult {
   readonly n: number;
   readonly cleanAccuracy: number;
   readonly rows: readonly SweepRow[];
-  /** Attacks whose sweep came from the cache. */
+  /** Attacks whose every point came from the cache. */
   readonly cached: readonly string[];
+  /** Points (attack, eps) computed by this call. */
+  readonly computed: number;
   readonly saved: readonly string[];
   readonly seconds: number;
 }
@@ -68,12 +72,19 @@ export async function attackTask(task: string, o: TaskAttackOptions = {}): Promi
   const { x, y } = test.toTensors(chosen);
   const target = await createEngine(model, o);
   const dir = path.join(resultsRoot(), profile.name, task, key.model);
-  const cacheKey = (attack: string, grid: readonly number[]) =>
+  const settings = (attack: string) =>
     // FGSM has no steps: a change of steps must not invalidate it.
-    createHash("sha256").update(JSON.stringify({ savedAt, data: key.data, ids, attack, grid, steps: attack === "fgsm" ? 1 : steps, labels, seed })).digest("hex").slice(0, 16);
+    ({ savedAt, data: key.data, ids, attack, steps: attack === "fgsm" ? 1 : steps, labels, seed });
+  const hash = (o: object) => createHash("sha256").update(JSON.stringify(o)).digest("hex").slice(0, 16);
+  const cacheKey = (attack: string, grid: readonly number[]) => {
+    const { savedAt: a, data: b, ids: c, attack: d, ...rest } = settings(attack);
+    return hash({ savedAt: a, data: b, ids: c, attack: d, grid, ...rest });
+  };
+  const pointsKey = (attack: string) => hash({ v: 2, ...settings(attack) });
   const rows: SweepRow[] = [];
   const cached: string[] = [];
   const saved: string[] = [];
+  let computed = 0;
   try {
     // Clean predictions once: the clean accuracy and every saved set use them.
     const predT = await predictLabels(target, x);
@@ -81,34 +92,42 @@ export async function attackTask(task: string, o: TaskAttackOptions = {}): Promi
     predT.dispose();
     const yTrue = await y.data();
     const cleanAccuracy = predClean.filter((p, i) => p === yTrue[i]).length / predClean.length;
-    const total = attacks.reduce((s, a) => s + (o.grids?.[GRID_OF[a]] ?? profile.epsGrid[GRID_OF[a]]).length + 1, 0);
+    const total = attacks.reduce((s, a) => s + new Set([0, ...(o.grids?.[GRID_OF[a]] ?? profile.epsGrid[GRID_OF[a]])]).size, 0);
     const bar = o.quiet ? undefined : progress(total, `attack ${task}`);
     let done = 0;
     for (const attack of attacks) {
-      const grid = o.grids?.[GRID_OF[attack]] ?? profile.epsGrid[GRID_OF[attack]];
+      const grid = (o.grids?.[GRID_OF[attack]] ?? profile.epsGrid[GRID_OF[attack]]).map((e) => checkEps(e));
       const file = path.join(dir, "sweeps", `${attack}.json`);
-      const k = cacheKey(attack, grid);
-      const hit = !o.force && fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as { key: string; rows: SweepRow[] }) : undefined;
-      if (hit && hit.key === k) {
-        rows.push(...hit.rows);
-        cached.push(attack);
-        done += grid.length + 1;
-        bar?.update(done, `${attack}: cached`);
-      } else {
+      const want = [...new Set([0, ...grid])].sort((a, b) => a - b);
+      const have = new Map<number, SweepRow>();
+      if (!o.force && fs.existsSync(file)) {
+        const hit = readSweep(file);
+        // Files written before point-by-point caching carry a key over their whole grid.
+        const legacy = hit && hit.key === cacheKey(attack, hit.rows.map((r) => r.eps).filter((e) => e !== 0));
+        if (hit && (hit.key === pointsKey(attack) || legacy)) for (const r of hit.rows) have.set(r.eps, r);
+      }
+      const missing = want.filter((e) => !have.has(e));
+      const fromCache = want.length - missing.length;
+      if (fromCache) bar?.update((done += fromCache), `${attack}: ${fromCache} point(s) cached`);
+      if (missing.length) {
         const r = await accuracyVsEps(target, x, y, {
           attack,
-          grid,
+          grid: missing,
+          clean: missing.includes(0),
           steps,
           labels,
           seed,
           batchSize: profile.batchSize,
           onPoint: (row) => bar?.update(++done, `${attack} eps ${row.eps}: accuracy ${(100 * row.accuracy).toFixed(1)}%`),
         });
-        rows.push(...r);
+        computed += r.length;
+        for (const row of r) have.set(row.eps, row);
+        const all = [...have.values()].sort((a, b) => a.eps - b.eps);
         fs.mkdirSync(path.dirname(file), { recursive: true });
-        fs.writeFileSync(`${file}.tmp-${process.pid}`, JSON.stringify({ key: k, task, model: key.model, profile: profile.name, steps, labels, n, rows: r }, null, 1));
+        fs.writeFileSync(`${file}.tmp-${process.pid}`, JSON.stringify({ key: pointsKey(attack), task, model: key.model, profile: profile.name, steps, labels, n, rows: all }, null, 1));
         fs.renameSync(`${file}.tmp-${process.pid}`, file);
-      }
+      } else cached.push(attack);
+      rows.push(...want.map((e) => have.get(e)!));
       if (saveEps !== null) {
         const out = adversarialDir(resultsRoot(), { profile: profile.name, task, model: key.model, attack, eps: saveEps });
         const metaFile = path.join(out, "meta.json");
@@ -127,10 +146,21 @@ export async function attackTask(task: string, o: TaskAttackOptions = {}): Promi
       }
     }
     bar?.finish(`${attacks.length} attack(s)${cached.length ? `, ${cached.length} from cache` : ""}`);
-    return { task, model: key.model, classNames: data.classNames, n: chosen.length, cleanAccuracy, rows, cached, saved, seconds: (Date.now() - t0) / 1000 };
+    return { task, model: key.model, classNames: data.classNames, n: chosen.length, cleanAccuracy, rows, cached, computed, saved, seconds: (Date.now() - t0) / 1000 };
   } finally {
     await target.close();
     tf.dispose([x, y]);
     model.dispose();
   }
+}
+
+/** A cached sweep file, or undefined when it is unreadable (then it is recomputed and replaced). */
+function readSweep(file: string): { key: string; rows: SweepRow[] } | undefined {
+  try {
+    const j = JSON.parse(fs.readFileSync(file, "utf8")) as { key?: unknown; rows?: unknown };
+    if (typeof j.key === "string" && Array.isArray(j.rows) && j.rows.every((r) => typeof (r as SweepRow)?.eps === "number")) return { key: j.key, rows: j.rows as SweepRow[] };
+  } catch {
+    // fall through: damaged file
+  }
+  return undefined;
 }

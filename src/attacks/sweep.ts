@@ -48,8 +48,9 @@ export interface SweepRow {
 
 export interface SweepOptions extends LinfOptions {
   readonly attack: string;
-  /** Budgets in /255 units; 0 (clean accuracy) is added when missing. */
+  /** Budgets in /255 units; 0 (clean accuracy) is added when missing unless `clean` is false. */
   readonly grid: readonly number[];
+  readonly clean?: boolean;
   readonly labels?: LabelMode;
   /** Images per attack call (default 64). */
   readonly batchSize?: number;
@@ -58,7 +59,7 @@ export interface SweepOptions extends LinfOptions {
 
 /** Accuracy of the model under `attack` at each eps of the grid, on images x with true labels y. */
 export async function accuracyVsEps(target: Engine, x: tf.Tensor4D, y: tf.Tensor1D, o: SweepOptions): Promise<SweepRow[]> {
-  const grid = [...new Set([0, ...o.grid.map((e) => checkEps(e))])].sort((a, b) => a - b);
+  const grid = [...new Set([...(o.clean === false ? [] : [0]), ...o.grid.map((e) => checkEps(e))])].sort((a, b) => a - b);
   linfAttack(o.attack, target, 1, o); // validates the name before any work
   const labels = o.labels ?? "true";
   const batch = o.batchSize ?? 64;
