@@ -48,6 +48,9 @@ export interface Profile {
   /** Attack iterations for BIM / PGD / CW-Linf (paper: 20). */
   readonly attackSteps: number;
   readonly epsGrid: EpsGrids;
+  /** The budgets (/255) of the per-attack summary table: the paper's 1/255, the natural-image
+   *  convention 8/255, and points around them. */
+  readonly reportEps: readonly number[];
   /** Per-cell timeout, in seconds, used by the notebook runner. */
   readonly cellTimeoutSec: number;
 }
@@ -82,6 +85,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
     batchSize: 16,
     attackImages: 16,
     attackSteps: 5,
+    reportEps: Object.freeze([0.5, 1, 2, 8]),
     epsGrid: Object.freeze({ fgsm: [0.5, 1, 4], bim: [0.5, 1], pgd: [0.5, 1], cw: [0.5, 1] }),
     cellTimeoutSec: 300,
   }),
@@ -100,6 +104,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
     batchSize: 64,
     attackImages: 200,
     attackSteps: 20,
+    reportEps: Object.freeze([0.5, 1, 2, 8]),
     epsGrid: Object.freeze({
       fgsm: [0.3, 0.5, 1, 2, 4, 8],
       bim: [0.1, 0.3, 0.5, 0.7, 1.0],
@@ -122,6 +127,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
     batchSize: 32,
     attackImages: 1000,
     attackSteps: 20,
+    reportEps: Object.freeze([0.5, 1, 2, 8]),
     epsGrid: PAPER_EPS,
     cellTimeoutSec: 6 * 3600,
   }),
