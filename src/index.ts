@@ -9,5 +9,7 @@ export * as data from "./data";
 export * as models from "./models";
 export * as train from "./train";
 export * as attacks from "./attacks";
+export * as features from "./features";
+export * as landscape from "./landscape";
 export { init, banner, tf, type Session } from "./backend";
 export { resolveProfile, PROFILES, type Profile, type ProfileName } from "./config";

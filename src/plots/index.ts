@@ -8,3 +8,4 @@ export * from "./colormap";
 export * from "./progress";
 export * from "./curves";
 export * from "./attack";
+export * from "./landscape";

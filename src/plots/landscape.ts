@@ -1,0 +1,38 @@
+/**
+ * The paper's F-landscape figure: one 3-D surface of the mean white-box loss per dataset, over
+ * e1 (own FGSM direction) and e2 (a black-box model's FGSM direction), side by side.
+ */
+import type { Figure } from "./plotly";
+import type { Surface } from "../landscape/landscape";
+
+export function landscapeFigure(surfaces: Record<string, Surface>, o: { title?: string; columns?: number; height?: number } = {}): Figure {
+  const names = Object.keys(surfaces);
+  if (names.length === 0) throw new Error("landscapeFigure needs at least one surface");
+  const columns = Math.min(o.columns ?? 3, names.length);
+  const rows = Math.ceil(names.length / columns);
+  const layout: Record<string, unknown> = {};
+  const annotations: Array<Record<string, unknown>> = [];
+  const data: Figure["data"] = names.map((name, k) => {
+    const s = surfaces[name];
+    const scene = k === 0 ? "scene" : `scene${k + 1}`;
+    const col = k % columns;
+    const row = Math.floor(k / columns);
+    const x: [number, number] = [col / columns, (col + 1) / columns];
+    const y: [number, number] = [1 - (row + 1) / rows, 1 - row / rows];
+    layout[scene] = {
+      domain: { x, y: [y[0], y[1] - 0.06 / rows] },
+      xaxis: { title: { text: "ε₁ white-box (/255)" } },
+      yaxis: { title: { text: "ε₂ black-box (/255)" } },
+      zaxis: { title: { text: "loss" } },
+      camera: { eye: { x: 1.6, y: -1.6, z: 0.9 } },
+    };
+    annotations.push({ text: `<b>${name}</b>`, xref: "paper", yref: "paper", x: (x[0] + x[1]) / 2, y: y[1], xanchor: "center", yanchor: "top", showarrow: false });
+    // plotly's surface z is indexed z[y][x], the transpose of mean[e1][e2].
+    const z = s.grid.map((_, j) => s.grid.map((_, i) => s.mean[i][j]));
+    return { type: "surface", name, x: s.grid, y: s.grid, z, scene, colorscale: "Jet", showscale: false } as Figure["data"][number];
+  });
+  return {
+    data,
+    layout: { ...layout, title: { text: o.title ?? "Loss landscape (white-box CE along white-box and black-box FGSM directions)" }, annotations: annotations as never, height: o.height ?? 420 * rows + 60, margin: { l: 10, r: 10, t: 70, b: 10 } },
+  };
+}

@@ -1,0 +1,25 @@
+/** Participation ratio against closed forms. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { participationRatio } from "../src/features/dimension";
+
+test("participationRatio: 1 on a line, k for k equal orthogonal directions, (Σλ)²/Σλ² for unequal ones", () => {
+  // Points on one line through the origin in 5-d: one non-zero eigenvalue.
+  const line = Array.from({ length: 20 }, (_, i) => [1, -2, 0.5, 0, 3].map((v) => v * (i - 7.3))).flat();
+  assert.ok(Math.abs(participationRatio(line, 20, 5) - 1) < 1e-12);
+  // ±e1, ±e2, ±e3 (each twice): three equal eigenvalues, none on the other axes.
+  const d = 6;
+  const rows: number[][] = [];
+  for (let k = 0; k < 3; k++) for (const s of [1, -1, 1, -1]) rows.push(Array.from({ length: d }, (_, j) => (j === k ? s : 0)));
+  assert.ok(Math.abs(participationRatio(rows.flat(), rows.length, d) - 3) < 1e-12);
+  // Variances 4 and 1 on two axes: (4 + 1)² / (16 + 1).
+  const two = [[2, 0], [-2, 0], [0, 1], [0, -1]].flat();
+  assert.ok(Math.abs(participationRatio(two, 4, 2) - 25 / 17) < 1e-12);
+  // Many isotropic samples: close to d.
+  let s = 7;
+  const rand = () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5;
+  const iso = Array.from({ length: 4000 * 8 }, rand);
+  assert.ok(Math.abs(participationRatio(iso, 4000, 8) - 8) < 0.3);
+  assert.throws(() => participationRatio([1, 2, 3], 2, 2), /n \* d values/);
+  assert.throws(() => participationRatio([1, 1, 1, 1], 2, 2), /do not vary/);
+});

@@ -1,0 +1,131 @@
+/**
+ * The loss landscape against closed forms. On the linear "mean brightness" model (logits =
+ * [a (0.5 - m), a (m - 0.5)], m the mean pixel) the CE gradient has the same sign on every
+ * pixel, -s with s = +1 for label 1 and -1 for label 0, so x + e1 d1 + e2 d2 moves m by
+ * -s (e1 + e2)/255 and CE = softplus(-2 a s (m - 0.5) + 2 a (e1 + e2)/255) exactly.
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { tf, initBackend, createEngine, type Engine } from "../src/backend";
+import { crossEntropyRows, lossAt, lossIncreaseRatio, lossLandscape, PAPER_GRID, sharpness, validateGrid } from "../src/landscape";
+import { landscapeFigure } from "../src/plots";
+
+const SIDE = 4;
+const A = 40;
+function brightnessModel(a: number): tf.LayersModel {
+  const input = tf.input({ shape: [SIDE, SIDE, 1] });
+  const pooled = tf.layers.globalAveragePooling2d({}).apply(input) as tf.SymbolicTensor;
+  const dense = tf.layers.dense({ units: 2, name: "logits" });
+  const m = tf.model({ inputs: input, outputs: dense.apply(pooled) as tf.SymbolicTensor });
+  dense.setWeights([tf.tensor2d([[-a, a]]), tf.tensor1d([a * 0.5, -a * 0.5])]);
+  return m;
+}
+
+const VALUES = [0.3, 0.45, 0.52, 0.7];
+const LABELS = [0, 0, 1, 1];
+const softplus = (t: number) => (t > 0 ? t + Math.log1p(Math.exp(-t)) : Math.log1p(Math.exp(t)));
+/** Closed-form CE of image k after moving m by `shift` (/255) against its label. */
+const closed = (k: number, shift: number) => softplus(-2 * A * (LABELS[k] ? 1 : -1) * (VALUES[k] - 0.5) + (2 * A * shift) / 255);
+
+let white: Engine;
+let pooled: Engine;
+let opposite: Engine;
+let x: tf.Tensor4D;
+let y: tf.Tensor1D;
+before(async () => {
+  await initBackend();
+  white = await createEngine(brightnessModel(A), { workers: 1 });
+  pooled = await createEngine(white.model, { workers: 2 }); // the worker-pool path used on real data (wasm)
+  // Same boundary, opposite logits: its CE gradient points the other way, so d2 = -d1.
+  opposite = await createEngine(brightnessModel(-A), { workers: 1 });
+  x = tf.tidy(() => tf.concat(VALUES.map((v) => tf.fill([1, SIDE, SIDE, 1], v))) as tf.Tensor4D);
+  y = tf.tensor1d(LABELS, "int32");
+});
+after(() => pooled.close());
+
+const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 2e-4 + 2e-4 * Math.abs(b), `${what}: ${a} vs ${b}`);
+
+test("white = black box on the linear model: every grid value is the closed form, and the surface depends only on e1 + e2", async () => {
+  const before = tf.memory().numTensors;
+  const s = await lossLandscape(white, white, x, y, { batchSize: 37 }); // chunks straddle images and grid rows
+  assert.equal(tf.memory().numTensors, before, "no tensors leak");
+  assert.deepEqual(s.grid, [...PAPER_GRID]);
+  assert.equal(s.n, VALUES.length);
+  assert.equal(s.loss.length, VALUES.length);
+  const g = s.grid.length;
+  assert.equal(g, 16);
+  for (let k = 0; k < s.n; k++)
+    for (let i = 0; i < g; i++)
+      for (let j = 0; j < g; j++) {
+        close(s.loss[k][i][j], closed(k, s.grid[i] + s.grid[j]), `image ${k} at (${s.grid[i]}, ${s.grid[j]})`);
+        // Symmetric, and constant along anti-diagonals (grid steps are equal).
+        close(s.loss[k][i][j], s.loss[k][j][i], `symmetry ${k} ${i} ${j}`);
+        if (i + 1 < g && j > 0) close(s.loss[k][i][j], s.loss[k][i + 1][j - 1], `anti-diagonal ${k} ${i} ${j}`);
+      }
+  for (let i = 0; i < g; i++) for (let j = 0; j < g; j++) close(s.mean[i][j], s.loss.reduce((a, l) => a + l[i][j], 0) / s.n, "mean");
+});
+
+test("an opposite black-box gradient gives a surface in e1 - e2 (d2 really comes from the black box); pool = main thread", async () => {
+  const grid = [0, 1, 2.5];
+  const s = await lossLandscape(pooled, opposite, x, y, { grid, batchSize: 5 });
+  for (let k = 0; k < s.n; k++) for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) close(s.loss[k][i][j], closed(k, grid[i] - grid[j]), `image ${k} (${grid[i]}, ${grid[j]})`);
+});
+
+test("sharpness and loss increase ratio: closed form, on and between grid points", async () => {
+  const s = await lossLandscape(white, white, x, y, { grid: [0, 0.5, 1, 2] });
+  const meanAt = (e: number) => VALUES.reduce((a, _, k) => a + closed(k, e), 0) / VALUES.length;
+  close(sharpness(s), meanAt(1) - meanAt(0), "sharpness at 1/255");
+  close(lossIncreaseRatio(s), meanAt(1) / meanAt(0), "ratio at 1/255");
+  // Between grid points the mean loss is linearly interpolated.
+  close(sharpness(s, 1.5), (meanAt(1) + meanAt(2)) / 2 - meanAt(0), "sharpness at 1.5/255 (interpolated)");
+  close(lossAt(s, 0.5, 1), meanAt(1.5), "lossAt on the grid");
+  assert.ok(sharpness(s) > 0, "moving along the gradient raises the loss");
+  assert.throws(() => sharpness(s, 3), /e1 = 3 is outside the surface's grid \[0, 2\]/);
+  const shifted = { ...s, grid: [0.5, 1, 1.5, 2] };
+  assert.throws(() => sharpness(shifted), /grid must start at 0/);
+});
+
+test("stable cross-entropy on large logits", () => {
+  const ce = crossEntropyRows([1000, 0, 0, 1000], [0, 0], 2);
+  assert.equal(ce[0], 0);
+  assert.equal(ce[1], 1000);
+  assert.throws(() => crossEntropyRows([0, 0], [2], 2), /label 2 of row 0 is not a class index in \[0, 2\)/);
+});
+
+test("bad grids, labels and batch sizes are clear errors", async () => {
+  assert.throws(() => validateGrid([]), /non-empty array/);
+  assert.throws(() => validateGrid([0, NaN]), /finite numbers .*grid\[1\] = NaN/);
+  assert.throws(() => validateGrid([0, Infinity]), /finite numbers/);
+  assert.throws(() => validateGrid([-1, 0]), /in \[0, 255\].*grid\[0\] = -1/);
+  assert.throws(() => validateGrid([0, 256]), /in \[0, 255\]/);
+  assert.throws(() => validateGrid([0, 2, 1]), /strictly increasing/);
+  const before = tf.memory().numTensors;
+  await assert.rejects(lossLandscape(white, white, x, y, { grid: [0, 300] }), /in \[0, 255\]/);
+  await assert.rejects(lossLandscape(white, white, x, y, { batchSize: 0 }), /batchSize must be a whole number >= 1/);
+  const y3 = tf.tensor1d([0, 1, 1], "int32");
+  await assert.rejects(lossLandscape(white, white, x, y3), /labels must be a 1-D tensor of 4 labels/);
+  y3.dispose();
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test("landscapeFigure: one 3-D surface per dataset in its own scene, z = mean transposed, labelled axes", async () => {
+  const s = await lossLandscape(white, opposite, x, y, { grid: [0, 1, 3] });
+  const fig = landscapeFigure({ chest: s, derm: s });
+  assert.equal(fig.data.length, 2);
+  const [t0, t1] = fig.data as Array<Record<string, unknown>>;
+  assert.equal(t0.type, "surface");
+  assert.equal(t0.scene, "scene");
+  assert.equal(t1.scene, "scene2");
+  const z = t0.z as number[][];
+  // plotly indexes z[y][x]: x = e1 = grid[i], y = e2 = grid[j].
+  for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) assert.equal(z[j][i], s.mean[i][j]);
+  assert.notEqual(s.mean[0][2], s.mean[2][0], "an asymmetric surface, so the transpose is tested");
+  const layout = fig.layout as Record<string, any>;
+  for (const sc of ["scene", "scene2"]) {
+    assert.equal(layout[sc].xaxis.title.text, "ε₁ white-box (/255)");
+    assert.equal(layout[sc].yaxis.title.text, "ε₂ black-box (/255)");
+    assert.equal(layout[sc].zaxis.title.text, "loss");
+  }
+  assert.ok(layout.scene.domain.x[1] <= layout.scene2.domain.x[0], "side by side");
+  assert.throws(() => landscapeFigure({}), /at least one surface/);
+});
