@@ -4,3 +4,4 @@ export * from "./minimal";
 export * from "./sweep";
 export * from "./save";
 export * from "./experiment";
+export * from "./capacity";

@@ -23,6 +23,34 @@ export interface EpsGrids {
   readonly cw: readonly number[];
 }
 
+export interface CapacityPlan {
+  readonly tasks: readonly string[];
+  /** Model names (`cnn-w<W>-d<D>`), small to large. */
+  readonly models: readonly string[];
+  readonly imageSize: number;
+  /** At most this many training images per class; null = all. */
+  readonly trainPerClass: number | null;
+  readonly epochs: number;
+  /** Test images attacked per model (class-balanced). */
+  readonly attackImages: number;
+  /** PGD budgets (/255); must contain 1 (the paper's budget). */
+  readonly pgdGrid: readonly number[];
+}
+
+/** Sizes of the "why vulnerable" analyses (notebook 05). */
+export interface ExplainPlan {
+  /** Test images per task for the saliency spread and the representation measures. */
+  readonly images: number;
+  readonly smoothGradSamples: number;
+  readonly integratedGradientsSteps: number;
+  /** Images per task averaged in the loss landscape. */
+  readonly landscapeImages: number;
+  /** e1, e2 values (/255) of the landscape (paper: 0, 0.5, ..., 7.5). */
+  readonly landscapeGrid: readonly number[];
+  /** Epochs of the second, independently trained ("black-box") model per task. */
+  readonly blackBoxEpochs: number;
+}
+
 export interface Profile {
   readonly name: ProfileName;
   readonly description: string;
@@ -51,6 +79,11 @@ export interface Profile {
   /** The budgets (/255) of the per-attack summary table: the paper's 1/255, the natural-image
    *  convention 8/255, and points around them. */
   readonly reportEps: readonly number[];
+  /** The over-parameterisation experiment (notebook 05): a width x depth grid of plain CNNs
+   *  trained per task, each attacked with PGD. Smaller inputs and subsets than the main models
+   *  so that the whole grid fits the profile's budget. */
+  readonly capacity: CapacityPlan;
+  readonly explain: ExplainPlan;
   /** Per-cell timeout, in seconds, used by the notebook runner. */
   readonly cellTimeoutSec: number;
 }
@@ -85,6 +118,8 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
     batchSize: 16,
     attackImages: 16,
     attackSteps: 5,
+    capacity: Object.freeze({ tasks: ["cxr", "cifar10"], models: ["cnn-w4-d2", "cnn-w8-d3"], imageSize: 16, trainPerClass: 16, epochs: 1, attackImages: 8, pgdGrid: [0.5, 1, 2] }),
+    explain: Object.freeze({ images: 8, smoothGradSamples: 4, integratedGradientsSteps: 8, landscapeImages: 4, landscapeGrid: [0, 2, 4], blackBoxEpochs: 1 }),
     reportEps: Object.freeze([0.5, 1, 2, 8]),
     epsGrid: Object.freeze({ fgsm: [0.5, 1, 4], bim: [0.5, 1], pgd: [0.5, 1], cw: [0.5, 1] }),
     cellTimeoutSec: 300,
@@ -105,6 +140,9 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
     attackImages: 200,
     attackSteps: 20,
     reportEps: Object.freeze([0.5, 1, 2, 8]),
+    // 3 widths x 2 depths at 32x32 on 300 images per class: about half an hour for three tasks.
+    capacity: Object.freeze({ tasks: ["cxr", "derm", "cifar10"], models: ["cnn-w4-d2", "cnn-w4-d4", "cnn-w16-d2", "cnn-w16-d4", "cnn-w64-d2", "cnn-w64-d4"], imageSize: 32, trainPerClass: 300, epochs: 6, attackImages: 100, pgdGrid: [0.1, 0.25, 0.5, 1, 2, 4] }),
+    explain: Object.freeze({ images: 200, smoothGradSamples: 25, integratedGradientsSteps: 32, landscapeImages: 100, landscapeGrid: range(0, 7.5, 0.5), blackBoxEpochs: 4 }),
     epsGrid: Object.freeze({
       fgsm: [0.3, 0.5, 1, 2, 4, 8],
       bim: [0.1, 0.3, 0.5, 0.7, 1.0],
@@ -128,6 +166,8 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
     attackImages: 1000,
     attackSteps: 20,
     reportEps: Object.freeze([0.5, 1, 2, 8]),
+    capacity: Object.freeze({ tasks: ["cxr", "dr", "derm", "cifar10"], models: ["cnn-w16-d2", "cnn-w16-d4", "cnn-w16-d8", "cnn-w64-d2", "cnn-w64-d4", "cnn-w64-d8", "cnn-w128-d4", "cnn-w128-d8"], imageSize: 64, trainPerClass: null, epochs: 30, attackImages: 500, pgdGrid: [...range(0.1, 1.0, 0.1), 2, 4] }),
+    explain: Object.freeze({ images: 500, smoothGradSamples: 50, integratedGradientsSteps: 64, landscapeImages: 500, landscapeGrid: range(0, 7.5, 0.5), blackBoxEpochs: 100 }),
     epsGrid: PAPER_EPS,
     cellTimeoutSec: 6 * 3600,
   }),

@@ -80,3 +80,56 @@ export function perturbationRows(clean: ArrayLike<number>, adv: ArrayLike<number
   }
   return rows;
 }
+
+export interface CapacityPoint {
+  readonly task: string;
+  readonly model: string;
+  readonly params: number;
+  readonly pgdAt1: number;
+  readonly epsHalf: number | null;
+}
+
+/**
+ * Robustness against parameter count (notebook 05): PGD accuracy at 1/255 and the eps where PGD
+ * halves accuracy, one line per task; x is log-scaled. An eps at half beyond the grid is drawn
+ * at the grid's end with an open marker.
+ */
+export function capacityFigure(points: readonly CapacityPoint[], o: { title?: string; maxEps: number; natural?: readonly string[] }): Figure {
+  const tasks = [...new Set(points.map((p) => p.task))];
+  const data: Figure["data"] = [];
+  tasks.forEach((task, i) => {
+    const ps = points.filter((p) => p.task === task).sort((a, b) => a.params - b.params);
+    const dash = o.natural?.includes(task) ? "dash" : "solid";
+    const color = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"][i % 6];
+    const text = ps.map((p) => p.model);
+    data.push({ type: "scatter", mode: "lines+markers", name: task, legendgroup: task, x: ps.map((p) => p.params), y: ps.map((p) => 100 * p.pgdAt1), text, line: { color, dash }, xaxis: "x", yaxis: "y" });
+    data.push({
+      type: "scatter",
+      mode: "lines+markers",
+      name: task,
+      legendgroup: task,
+      showlegend: false,
+      x: ps.map((p) => p.params),
+      y: ps.map((p) => p.epsHalf ?? o.maxEps),
+      text,
+      marker: { symbol: ps.map((p) => (p.epsHalf === null ? "circle-open" : "circle")), size: 9 },
+      line: { color, dash },
+      xaxis: "x2",
+      yaxis: "y2",
+    });
+  });
+  return {
+    data,
+    layout: {
+      title: { text: o.title ?? "Robustness against model size" },
+      grid: { rows: 1, columns: 2, pattern: "independent" },
+      xaxis: { type: "log", title: { text: "parameters" } },
+      yaxis: { title: { text: "accuracy % under PGD at 1/255" }, range: [0, 102] },
+      xaxis2: { type: "log", title: { text: "parameters" } },
+      yaxis2: { title: { text: "ε (/255) where PGD halves accuracy" }, rangemode: "tozero" },
+      height: 440,
+      margin: { b: 120 },
+      legend: { orientation: "h", x: 0.5, xanchor: "center", y: -0.25 },
+    },
+  };
+}
