@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DataFrame } from "danfojs";
 import sharp from "sharp";
-import { display, encodeBundle, figureHtml, imageGridPng, inNotebook, tableHtml } from "../src/plots";
+import { display, encodeBundle, figureHtml, heatmapRow, imageGridPng, imageRgb, inNotebook, quantile, resizeMap, tableHtml } from "../src/plots";
 
 test("encodeBundle: bytes become base64, JSON mime types stay objects, other objects are refused", () => {
   const out = encodeBundle({
@@ -103,4 +103,18 @@ test("progress: text with rate and ETA; a log gets throttled lines and the final
   q.finish("loss 0.5");
   assert.match(tty.out[0], /^\r\[#{12}\.{12}\] epochs: 2\/4 \(50%\).*loss 1\.0\x1b\[K$/);
   assert.match(tty.out[1], /^\r\[#{24}\] epochs: 4\/4 \(100%\).*loss 0\.5\x1b\[K\n$/);
+});
+
+test("map rows: bilinear resize keeps constants and linear ramps, quantiles interpolate, grey images become RGB", () => {
+  assert.deepEqual([...resizeMap([3, 3, 3, 3], 2, 2, 4)], new Array(16).fill(3));
+  // A 2-pixel ramp 0 -> 1 upsampled to 4: pixel centres at 0.25, 0.75, 1.25, 1.75 source px, clamped at the edges.
+  assert.deepEqual([...resizeMap([0, 1], 1, 2, 4)].slice(0, 4), [0, 0.25, 0.75, 1]);
+  assert.throws(() => resizeMap([1, 2, 3], 2, 2, 4), /not 2 x 2/);
+  assert.equal(quantile([5, 1, 3], 0.5), 3);
+  assert.equal(quantile([0, 10], 0.25), 2.5);
+  assert.throws(() => quantile([], 0.5), /quantile/);
+  assert.deepEqual([...imageRgb([0, 1, 0.5, 0], 0, 2, 1)], [0, 0, 0, 255, 255, 255, 128, 128, 128, 0, 0, 0]);
+  const row = heatmapRow("m", [[0, 1], [1, 0]], { h: 1, w: 2, size: 2, range: [0, 1] });
+  assert.equal(row.images.length, 2);
+  assert.equal(row.images[0].length, 2 * 2 * 3, "maps are upsampled to size x size RGB");
 });

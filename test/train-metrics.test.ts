@@ -1,7 +1,7 @@
 /** Metrics against hand-computed cases and brute force; schedules and class weights in closed form. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { accuracy, argmaxRows, classWeightsFor, clearlyBeatsMajority, confusionMatrix, evaluateLogits, learningRateAt, majorityBaseline, multiclassAuc, perClass, rocAuc, rocCurve, softmax, validateOptimizer } from "../src/train";
+import { accuracy, argmaxRows, classWeightsFor, clearlyBeatsMajority, confusionMatrix, evaluateLogits, learningRateAt, majorityBaseline, multiclassAuc, perClass, rocAuc, rocCurve, softmax, spearman, validateOptimizer } from "../src/train";
 import { rng } from "../src/data/split";
 
 const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
@@ -114,4 +114,15 @@ test("the bar for a model worth attacking: 10 points above the majority class, o
   assert.equal(clearlyBeatsMajority({ accuracy: 0.61, auc: 0.6, majority: { class: 0, accuracy: 0.5 } }), true);
   assert.equal(clearlyBeatsMajority({ accuracy: 0.55, auc: 0.6, majority: { class: 0, accuracy: 0.5 } }), false);
   assert.equal(clearlyBeatsMajority({ accuracy: 0.5, auc: 0.8, majority: { class: 0, accuracy: 0.5 } }), true);
+});
+
+test("spearman: ±1 for monotone series, average ranks for ties, the Pearson correlation of ranks otherwise", () => {
+  assert.equal(spearman([1, 2, 3, 4], [10, 20, 25, 1000]), 1);
+  assert.equal(spearman([1, 2, 3, 4], [4, 3, 2, 1]), -1);
+  // Ranks a = 1,2,3,4 and b = 1.5,1.5,3,4 (tie): Pearson of ranks = 4.5 / sqrt(5 * 4.5).
+  assert.ok(Math.abs(spearman([1, 2, 3, 4], [7, 7, 8, 9]) - 4.5 / Math.sqrt(5 * 4.5)) < 1e-12);
+  // d² formula without ties: 1 - 6 Σd² / (n (n² - 1)) with ranks b = 2,1,4,3,5 -> Σd² = 4.
+  assert.ok(Math.abs(spearman([1, 2, 3, 4, 5], [2, 1, 4, 3, 5]) - (1 - (6 * 4) / (5 * 24))) < 1e-12);
+  assert.ok(Number.isNaN(spearman([1, 2, 3], [5, 5, 5])));
+  assert.throws(() => spearman([1], [2]), /at least 2/);
 });

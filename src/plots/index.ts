@@ -9,3 +9,4 @@ export * from "./progress";
 export * from "./curves";
 export * from "./attack";
 export * from "./landscape";
+export * from "./maps";

@@ -189,3 +189,31 @@ export function evaluateLogits(logits: Float32Array, labels: ArrayLike<number>, 
 export function clearlyBeatsMajority(e: Pick<Evaluation, "accuracy" | "auc" | "majority">): boolean {
   return e.accuracy - e.majority.accuracy >= 0.1 || e.auc >= 0.75;
 }
+
+/** Spearman rank correlation (average ranks for ties): does b rise or fall with a? */
+export function spearman(a: readonly number[], b: readonly number[]): number {
+  if (a.length !== b.length || a.length < 2) throw new Error(`spearman needs two equal-length series of at least 2 values, got ${a.length} and ${b.length}`);
+  const ranks = (v: readonly number[]) => {
+    const order = v.map((x, i) => [x, i] as const).sort((p, q) => p[0] - q[0]);
+    const r = new Array<number>(v.length);
+    for (let i = 0; i < order.length; ) {
+      let j = i;
+      while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++;
+      for (let k = i; k <= j; k++) r[order[k][1]] = (i + j) / 2 + 1;
+      i = j + 1;
+    }
+    return r;
+  };
+  const [ra, rb] = [ranks(a), ranks(b)];
+  const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+  const [ma, mb] = [mean(ra), mean(rb)];
+  let num = 0;
+  let da = 0;
+  let db = 0;
+  for (let i = 0; i < ra.length; i++) {
+    num += (ra[i] - ma) * (rb[i] - mb);
+    da += (ra[i] - ma) ** 2;
+    db += (rb[i] - mb) ** 2;
+  }
+  return da === 0 || db === 0 ? NaN : num / Math.sqrt(da * db);
+}
