@@ -5,3 +5,4 @@ export * from "./conv";
 export * from "./registry";
 export * from "./features";
 export * from "./preprocess";
+export * from "./split";
