@@ -1,2 +1,4 @@
 export * from "./maps";
 export * from "./dimension";
+export * from "./deep";
+export * from "./embed";

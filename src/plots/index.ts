@@ -10,3 +10,4 @@ export * from "./curves";
 export * from "./attack";
 export * from "./landscape";
 export * from "./maps";
+export * from "./embedding";
