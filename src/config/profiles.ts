@@ -51,6 +51,20 @@ export interface ExplainPlan {
   readonly blackBoxEpochs: number;
 }
 
+/** Sizes of the detection experiments (notebooks 06 and 07). The adversarial sets are those
+ *  saved at eps = 1/255 by the attack experiment (attackImages images per task). */
+export interface DetectPlan {
+  /** Share of the correctly classified images in AdvTrain (the paper: 80/20). */
+  readonly trainFraction: number;
+  /** Random AdvTrain/AdvTest splits averaged (the paper: 3). */
+  readonly repeats: number;
+  /** Bootstrap resamples of AdvTest for the 95% AUC interval. */
+  readonly bootstrap: number;
+  /** Images per t-SNE / PCA panel (each gives a clean and an adversarial point). */
+  readonly embedImages: number;
+  readonly tsneIterations: number;
+}
+
 export interface Profile {
   readonly name: ProfileName;
   readonly description: string;
@@ -84,6 +98,7 @@ export interface Profile {
    *  so that the whole grid fits the profile's budget. */
   readonly capacity: CapacityPlan;
   readonly explain: ExplainPlan;
+  readonly detect: DetectPlan;
   /** Per-cell timeout, in seconds, used by the notebook runner. */
   readonly cellTimeoutSec: number;
 }
@@ -120,6 +135,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
     attackSteps: 5,
     capacity: Object.freeze({ tasks: ["cxr", "cifar10"], models: ["cnn-w4-d2", "cnn-w8-d3"], imageSize: 16, trainPerClass: 16, epochs: 1, attackImages: 8, pgdGrid: [0.5, 1, 2] }),
     explain: Object.freeze({ images: 8, smoothGradSamples: 4, integratedGradientsSteps: 8, landscapeImages: 4, landscapeGrid: [0, 2, 4], blackBoxEpochs: 1 }),
+    detect: Object.freeze({ trainFraction: 0.8, repeats: 1, bootstrap: 200, embedImages: 8, tsneIterations: 150 }),
     reportEps: Object.freeze([0.5, 1, 2, 8]),
     epsGrid: Object.freeze({ fgsm: [0.5, 1, 4], bim: [0.5, 1], pgd: [0.5, 1], cw: [0.5, 1] }),
     cellTimeoutSec: 300,
@@ -143,6 +159,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
     // 3 widths x 2 depths at 32x32 on 300 images per class, PGD on 100 images.
     capacity: Object.freeze({ tasks: ["cxr", "derm", "cifar10"], models: ["cnn-w4-d2", "cnn-w4-d4", "cnn-w16-d2", "cnn-w16-d4", "cnn-w64-d2", "cnn-w64-d4"], imageSize: 32, trainPerClass: 300, epochs: 5, attackImages: 100, pgdGrid: [0.25, 0.5, 1, 2] }),
     explain: Object.freeze({ images: 200, smoothGradSamples: 10, integratedGradientsSteps: 32, landscapeImages: 50, landscapeGrid: range(0, 7.5, 0.5), blackBoxEpochs: 4 }),
+    detect: Object.freeze({ trainFraction: 0.8, repeats: 3, bootstrap: 1000, embedImages: 150, tsneIterations: 500 }),
     epsGrid: Object.freeze({
       fgsm: [0.3, 0.5, 1, 2, 4, 8],
       bim: [0.1, 0.3, 0.5, 0.7, 1.0],
@@ -168,6 +185,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
     reportEps: Object.freeze([0.5, 1, 2, 8]),
     capacity: Object.freeze({ tasks: ["cxr", "dr", "derm", "cifar10"], models: ["cnn-w16-d2", "cnn-w16-d4", "cnn-w16-d8", "cnn-w64-d2", "cnn-w64-d4", "cnn-w64-d8", "cnn-w128-d4", "cnn-w128-d8"], imageSize: 64, trainPerClass: null, epochs: 30, attackImages: 500, pgdGrid: [...range(0.1, 1.0, 0.1), 2, 4] }),
     explain: Object.freeze({ images: 500, smoothGradSamples: 50, integratedGradientsSteps: 64, landscapeImages: 500, landscapeGrid: range(0, 7.5, 0.5), blackBoxEpochs: 100 }),
+    detect: Object.freeze({ trainFraction: 0.8, repeats: 3, bootstrap: 1000, embedImages: 500, tsneIterations: 1000 }),
     epsGrid: PAPER_EPS,
     cellTimeoutSec: 6 * 3600,
   }),
