@@ -12,5 +12,6 @@ export * as attacks from "./attacks";
 export * as features from "./features";
 export * as landscape from "./landscape";
 export * as saliency from "./saliency";
+export * as detect from "./detect";
 export { init, banner, tf, type Session } from "./backend";
 export { resolveProfile, PROFILES, type Profile, type ProfileName } from "./config";

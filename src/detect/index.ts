@@ -13,3 +13,4 @@ export * from "./qfeat";
 export * from "./mahalanobis";
 export * from "./bu";
 export * from "./evaluate";
+export * from "./experiment";

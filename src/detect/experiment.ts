@@ -1,0 +1,222 @@
+/**
+ * The detection experiment of notebook 06 and `mia detect` for one task: the deep features of the
+ * eps = 1/255 adversarial sets (src/features), the paper's AdvTrain / AdvTest partition of the
+ * correctly classified images, every detector fitted on AdvTrain and scored on AdvTest, repeated
+ * over seeded splits, with bootstrap intervals; optionally the authors' leaky protocol beside it,
+ * and the transfer matrix (fit on one attack, score every other).
+ */
+import type { tf } from "../backend/tf";
+import { resolveProfile, type Profile, type ProfileName } from "../config";
+import { featurePartition, taskFeatures, type FeatureSet as SavedFeatures } from "../features/deep";
+import { LOGITS_LAYER } from "../models/head";
+import { loadTrained } from "../train/trainer";
+import { rng } from "../data/split";
+import { mcDropoutUncertainty, BayesianUncertaintyDetector } from "./bu";
+import { DFeatDetector } from "./dfeat";
+import { runProtocol, type ProtocolResult } from "./evaluate";
+import { KernelDensityDetector } from "./kd";
+import { LidDetector } from "./lid";
+import { MahalanobisDetector } from "./mahalanobis";
+import { QFeatDetector } from "./qfeat";
+import { carveValidation, selectRows, type Detector, type FeatureSet } from "./types";
+
+/** The paper's four detectors, then the two beyond it. */
+export const DETECTOR_NAMES = ["kd", "lid", "dfeat", "qfeat", "bu", "mahalanobis"] as const;
+export type DetectorName = (typeof DETECTOR_NAMES)[number];
+export const PAPER_DETECTORS: readonly DetectorName[] = ["kd", "lid", "dfeat", "qfeat"];
+
+/** Bandwidths KD chooses from on a validation split carved from AdvTrain (z-scored units). */
+export const KD_BANDWIDTHS = [0.25, 0.5, 1, 2, 4, 8] as const;
+
+export function checkDetector(name: string): DetectorName {
+  const n = name.toLowerCase() as DetectorName;
+  if (!DETECTOR_NAMES.includes(n)) throw new Error(`Unknown detector '${name}'. Detectors: ${DETECTOR_NAMES.join(", ")}.`);
+  return n;
+}
+
+/**
+ * A fresh detector with the paper's settings. KD's bandwidth is chosen on a validation split of
+ * the training rows only (Feinman et al. tuned it per dataset), so nothing is read from AdvTest.
+ */
+export function makeDetector(name: string, train: FeatureSet, seed = 0): Detector {
+  switch (checkDetector(name)) {
+    case "kd": {
+      const { fit, val } = carveValidation(train, 0.2, seed);
+      const { bandwidth } = KernelDensityDetector.selectBandwidth(KD_BANDWIDTHS, fit, val);
+      return new KernelDensityDetector({ bandwidth });
+    }
+    case "lid":
+      return new LidDetector({ seed });
+    case "dfeat":
+      return new DFeatDetector({ seed });
+    case "qfeat":
+      return new QFeatDetector();
+    case "bu":
+      return new BayesianUncertaintyDetector();
+    case "mahalanobis":
+      return new MahalanobisDetector();
+  }
+}
+
+/**
+ * MC-dropout uncertainty (BU) from the 128-d features: in the paper's head the only dropout sits
+ * between the feature layer and the logits, so T passes with dropout on are T random masks of the
+ * features through the logits layer, exactly as model(x, training: true) would compute them.
+ */
+export function mcDropoutFromFeatures(model: tf.LayersModel, features: Float32Array, n: number, o: { passes?: number; rate?: number; seed?: number } = {}): Float64Array {
+  const passes = o.passes ?? 50;
+  const rate = o.rate ?? 0.2;
+  const [w, b] = model.getLayer(LOGITS_LAYER).getWeights().map((t) => t.dataSync() as Float32Array);
+  const d = features.length / n;
+  const classes = b.length;
+  if (w.length !== d * classes) throw new Error(`mcDropoutFromFeatures: the logits layer takes ${w.length / classes} features, got ${d}`);
+  const r = rng(o.seed ?? 0);
+  const probs: Float64Array[] = [];
+  const keep = 1 / (1 - rate);
+  for (let t = 0; t < passes; t++) {
+    const p = new Float64Array(n * classes);
+    for (let i = 0; i < n; i++) {
+      const z = Float64Array.from(b);
+      for (let j = 0; j < d; j++) {
+        if (r() < rate) continue;
+        const f = features[i * d + j] * keep;
+        for (let c = 0; c < classes; c++) z[c] += f * w[j * classes + c];
+      }
+      const m = Math.max(...z);
+      let s = 0;
+      for (let c = 0; c < classes; c++) s += (z[c] = Math.exp(z[c] - m));
+      for (let c = 0; c < classes; c++) p[i * classes + c] = z[c] / s;
+    }
+    probs.push(p);
+  }
+  return mcDropoutUncertainty(probs, n, classes);
+}
+
+/** A saved feature set (clean rows, then adversarial rows) as the detectors' input; groups = source image. */
+export function detectorSet(saved: SavedFeatures, uncertainty?: Float64Array): FeatureSet {
+  const rows = 2 * saved.n;
+  return {
+    x: saved.features,
+    n: rows,
+    d: saved.d,
+    labels: saved.labels,
+    predicted: saved.predicted,
+    isAdv: saved.isAdv,
+    groups: Int32Array.from({ length: rows }, (_, i) => i % saved.n),
+    uncertainty,
+  };
+}
+
+export interface DetectOptions {
+  readonly profile?: Profile | ProfileName;
+  readonly model?: string;
+  readonly attacks?: readonly string[];
+  readonly detectors?: readonly string[];
+  readonly eps?: number;
+  /** Seeded AdvTrain / AdvTest splits averaged (default: the profile's). */
+  readonly repeats?: number;
+  readonly bootstrap?: number;
+  /** Also run the authors' main leak on the first split: the detector's unsupervised statistics (KDEs,
+   *  scalers, LID minibatches) fitted on the scored rows too. */
+  readonly leaky?: boolean;
+  readonly seed?: number;
+  readonly onRow?: (row: DetectRow) => void;
+}
+
+export interface DetectRow {
+  readonly task: string;
+  readonly attack: string;
+  readonly detector: string;
+  /** Mean AUC over the repeats, and the mean of their bootstrap 95% bounds. */
+  readonly auc: number;
+  readonly lo: number;
+  readonly hi: number;
+  readonly aucs: readonly number[];
+  readonly leakyAuc?: number;
+  readonly trainRows: number;
+  readonly testRows: number;
+  /** The first split's AdvTest scores (for ROC curves). */
+  readonly scores: Float64Array;
+  readonly isAdv: Uint8Array;
+  readonly seconds: number;
+}
+
+export interface TaskDetection {
+  readonly task: string;
+  readonly rows: DetectRow[];
+  /** Per attack, the detector sets and the first split's partition, for transfer experiments. */
+  readonly sets: Record<string, { set: FeatureSet; train: number[]; test: number[] }>;
+}
+
+export async function detectTask(task: string, o: DetectOptions = {}): Promise<TaskDetection> {
+  const profile = typeof o.profile === "object" ? o.profile : resolveProfile(o.profile);
+  const detectors = (o.detectors ?? DETECTOR_NAMES).map(checkDetector);
+  const repeats = o.repeats ?? profile.detect.repeats;
+  const reps = o.bootstrap ?? profile.detect.bootstrap;
+  const seed = o.seed ?? 0;
+  const saved = await taskFeatures(task, { profile, model: o.model, attacks: o.attacks ?? ["fgsm", "bim", "pgd", "cw"], eps: o.eps ?? 1 });
+  const needBu = detectors.includes("bu");
+  const { model } = needBu ? await loadTrained(task, { profile, model: o.model }) : { model: undefined };
+  const rows: DetectRow[] = [];
+  const sets: TaskDetection["sets"] = {};
+  try {
+    for (const s of saved) {
+      const set = detectorSet(s, model ? mcDropoutFromFeatures(model, s.features, 2 * s.n, { seed }) : undefined);
+      const splits = Array.from({ length: repeats }, (_, r) => {
+        const p = featurePartition(s, { trainFraction: profile.detect.trainFraction, seed: seed + r });
+        return { train: p.advTrain, test: p.advTest };
+      });
+      sets[s.meta.attack] = { set, ...splits[0] };
+      for (const name of detectors) {
+        const t0 = Date.now();
+        const results: ProtocolResult[] = [];
+        let leakyAuc: number | undefined;
+        splits.forEach(({ train, test }, r) => {
+          const [tr, te] = [selectRows(set, train), selectRows(set, test)];
+          results.push(runProtocol(() => makeDetector(name, tr, seed + r), tr, te, { bootstrap: { reps, seed: seed + r }, seed: seed + r }));
+          if (o.leaky && r === 0) leakyAuc = runProtocol(() => makeDetector(name, tr, seed), tr, te, { leaky: true, bootstrap: { reps: 1 }, seed }).auc;
+        });
+        const mean = (f: (p: ProtocolResult) => number) => results.reduce((a, p) => a + f(p), 0) / results.length;
+        const row: DetectRow = {
+          task,
+          attack: s.meta.attack,
+          detector: name,
+          auc: mean((p) => p.auc),
+          lo: mean((p) => p.lo),
+          hi: mean((p) => p.hi),
+          aucs: results.map((p) => p.auc),
+          leakyAuc,
+          trainRows: splits[0].train.length,
+          testRows: splits[0].test.length,
+          scores: results[0].scores,
+          isAdv: results[0].isAdv,
+          seconds: (Date.now() - t0) / 1000,
+        };
+        rows.push(row);
+        o.onRow?.(row);
+      }
+    }
+    return { task, rows, sets };
+  } finally {
+    model?.dispose();
+  }
+}
+
+/**
+ * Detector transferability: fitted on AdvTrain of attack `from`, scored on AdvTest of every
+ * attack (the first split; the images are the same across attacks, so AdvTest never overlaps
+ * the images the detector was fitted on).
+ */
+export function transferMatrix(det: TaskDetection, detector: string, from: readonly string[], seed = 0): Array<{ from: string; to: string; auc: number }> {
+  const out: Array<{ from: string; to: string; auc: number }> = [];
+  for (const a of from) {
+    const src = det.sets[a];
+    if (!src) throw new Error(`transferMatrix: no features for attack '${a}' (have ${Object.keys(det.sets).join(", ")})`);
+    const train = selectRows(src.set, src.train);
+    for (const [b, dst] of Object.entries(det.sets)) {
+      const r = runProtocol(() => makeDetector(detector, train, seed), train, selectRows(dst.set, dst.test), { bootstrap: { reps: 1 }, seed });
+      out.push({ from: a, to: b, auc: r.auc });
+    }
+  }
+  return out;
+}
