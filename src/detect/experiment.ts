@@ -42,6 +42,8 @@ export function makeDetector(name: string, train: FeatureSet, seed = 0): Detecto
   switch (checkDetector(name)) {
     case "kd": {
       const { fit, val } = carveValidation(train, 0.2, seed);
+      // Too few clean rows per class to tune on: keep the authors' bandwidth (1.0).
+      if (minCleanPerClass(fit) < 3 || !val.isAdv?.includes(0) || !val.isAdv?.includes(1)) return new KernelDensityDetector();
       const { bandwidth } = KernelDensityDetector.selectBandwidth(KD_BANDWIDTHS, fit, val);
       return new KernelDensityDetector({ bandwidth });
     }
@@ -56,6 +58,12 @@ export function makeDetector(name: string, train: FeatureSet, seed = 0): Detecto
     case "mahalanobis":
       return new MahalanobisDetector();
   }
+}
+
+function minCleanPerClass(set: FeatureSet): number {
+  const counts = new Map<number, number>();
+  for (let i = 0; i < set.n; i++) if (set.isAdv![i] === 0) counts.set(set.labels![i], (counts.get(set.labels![i]) ?? 0) + 1);
+  return counts.size === 0 ? 0 : Math.min(...counts.values());
 }
 
 /**
@@ -139,6 +147,8 @@ export interface DetectRow {
   readonly scores: Float64Array;
   readonly isAdv: Uint8Array;
   readonly seconds: number;
+  /** Why the detector could not be fitted on this set (then the AUCs are NaN). */
+  readonly error?: string;
 }
 
 export interface TaskDetection {
@@ -171,11 +181,20 @@ export async function detectTask(task: string, o: DetectOptions = {}): Promise<T
         const t0 = Date.now();
         const results: ProtocolResult[] = [];
         let leakyAuc: number | undefined;
-        splits.forEach(({ train, test }, r) => {
-          const [tr, te] = [selectRows(set, train), selectRows(set, test)];
-          results.push(runProtocol(() => makeDetector(name, tr, seed + r), tr, te, { bootstrap: { reps, seed: seed + r }, seed: seed + r }));
-          if (o.leaky && r === 0) leakyAuc = runProtocol(() => makeDetector(name, tr, seed), tr, te, { leaky: true, bootstrap: { reps: 1 }, seed }).auc;
-        });
+        try {
+          splits.forEach(({ train, test }, r) => {
+            const [tr, te] = [selectRows(set, train), selectRows(set, test)];
+            results.push(runProtocol(() => makeDetector(name, tr, seed + r), tr, te, { bootstrap: { reps, seed: seed + r }, seed: seed + r }));
+            if (o.leaky && r === 0) leakyAuc = runProtocol(() => makeDetector(name, tr, seed), tr, te, { leaky: true, bootstrap: { reps: 1 }, seed }).auc;
+          });
+        } catch (e) {
+          // One detector that cannot be fitted (e.g. too few clean rows of a class) must not
+          // throw away the others: its row says why.
+          const row: DetectRow = { task, attack: s.meta.attack, detector: name, auc: NaN, lo: NaN, hi: NaN, aucs: [], trainRows: splits[0].train.length, testRows: splits[0].test.length, scores: new Float64Array(0), isAdv: new Uint8Array(0), seconds: (Date.now() - t0) / 1000, error: e instanceof Error ? e.message : String(e) };
+          rows.push(row);
+          o.onRow?.(row);
+          continue;
+        }
         const mean = (f: (p: ProtocolResult) => number) => results.reduce((a, p) => a + f(p), 0) / results.length;
         const row: DetectRow = {
           task,
@@ -207,15 +226,19 @@ export async function detectTask(task: string, o: DetectOptions = {}): Promise<T
  * attack (the first split; the images are the same across attacks, so AdvTest never overlaps
  * the images the detector was fitted on).
  */
-export function transferMatrix(det: TaskDetection, detector: string, from: readonly string[], seed = 0): Array<{ from: string; to: string; auc: number }> {
-  const out: Array<{ from: string; to: string; auc: number }> = [];
+export function transferMatrix(det: TaskDetection, detector: string, from: readonly string[], seed = 0): Array<{ from: string; to: string; auc: number; error?: string }> {
+  const out: Array<{ from: string; to: string; auc: number; error?: string }> = [];
   for (const a of from) {
     const src = det.sets[a];
     if (!src) throw new Error(`transferMatrix: no features for attack '${a}' (have ${Object.keys(det.sets).join(", ")})`);
     const train = selectRows(src.set, src.train);
     for (const [b, dst] of Object.entries(det.sets)) {
-      const r = runProtocol(() => makeDetector(detector, train, seed), train, selectRows(dst.set, dst.test), { bootstrap: { reps: 1 }, seed });
-      out.push({ from: a, to: b, auc: r.auc });
+      try {
+        const r = runProtocol(() => makeDetector(detector, train, seed), train, selectRows(dst.set, dst.test), { bootstrap: { reps: 1 }, seed });
+        out.push({ from: a, to: b, auc: r.auc });
+      } catch (e) {
+        out.push({ from: a, to: b, auc: NaN, error: e instanceof Error ? e.message : String(e) });
+      }
     }
   }
   return out;
