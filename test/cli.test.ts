@@ -137,3 +137,27 @@ test("mia attack: attacks the trained model, reports accuracies, saves NumPy fil
   assert.equal(mia(["attack", "--task", "cxr", "--attack", "jsma", "--eps", "1"], env).code, 2);
   assert.equal(mia(["attack", "--task", "cxr", "--attack", "fgsm"], env).code, 2);
 });
+
+test("mia detect: AUC with its interval from the saved set, features and scores as NumPy files; clear failures", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mia-cli-detect-"));
+  const env = { MIA_MODELS_DIR: path.join(dir, "models"), MIA_RESULTS_DIR: path.join(dir, "results") };
+  assert.equal(mia(["train", "--task", "cxr", "--profile", "smoke", "--json"], env).code, 0);
+  const noSet = mia(["detect", "--task", "cxr", "--profile", "smoke", "--attack", "bim", "--detector", "mahalanobis"], env);
+  assert.equal(noSet.code, 1);
+  assert.match(noSet.err, /No bim adversarial set for 'cxr'[\s\S]*mia -- attack --task cxr --attack bim --eps 1/);
+  assert.equal(mia(["attack", "--task", "cxr", "--profile", "smoke", "--attack", "bim", "--eps", "1", "--steps", "2", "--n", "32"], env).code, 0);
+  const r = mia(["detect", "--task", "cxr", "--profile", "smoke", "--attack", "bim", "--detector", "mahalanobis", "--repeats", "2", "--json"], env);
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out) as { auc: number; ci95: [number, number]; aucs: number[]; testRows: number; features: string; scores: string };
+  assert.equal(j.aucs.length, 2);
+  assert.ok(j.ci95[0] <= j.ci95[1] && j.auc >= 0 && j.auc <= 1);
+  const scores = parseNpy(fs.readFileSync(path.join(j.scores, "scores.npy")));
+  const isAdv = parseNpy(fs.readFileSync(path.join(j.scores, "is_adv.npy")));
+  assert.deepEqual(scores.shape, [j.testRows]);
+  assert.deepEqual(isAdv.shape, [j.testRows]);
+  const feats = parseNpy(fs.readFileSync(path.join(j.features, "features.npy")));
+  assert.deepEqual(feats.shape, [64, 128], "32 clean then 32 adversarial rows of the 128-d feature");
+  assert.equal(mia(["detect", "--task", "cxr", "--attack", "bim", "--detector", "svm"], env).code, 2);
+  assert.equal(mia(["detect", "--task", "cxr", "--attack", "bim"], env).code, 2);
+  assert.equal(mia(["detect", "--task", "cxr", "--attack", "bim", "--detector", "kd", "--eps", "-1"], env).code, 2);
+});
