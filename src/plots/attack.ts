@@ -91,29 +91,28 @@ export interface CapacityPoint {
 
 /**
  * Robustness against parameter count (notebook 05): PGD accuracy at 1/255 and the eps where PGD
- * halves accuracy, one line per task; x is log-scaled. An eps at half beyond the grid is drawn
- * at the grid's end with an open marker.
+ * halves accuracy, one colour per task (diamonds: natural); x is log-scaled. An eps at half beyond
+ * the grid is drawn at the grid's end with an open marker.
  */
 export function capacityFigure(points: readonly CapacityPoint[], o: { title?: string; maxEps: number; natural?: readonly string[] }): Figure {
   const tasks = [...new Set(points.map((p) => p.task))];
   const data: Figure["data"] = [];
   tasks.forEach((task, i) => {
     const ps = points.filter((p) => p.task === task).sort((a, b) => a.params - b.params);
-    const dash = o.natural?.includes(task) ? "dash" : "solid";
     const color = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"][i % 6];
     const text = ps.map((p) => p.model);
-    data.push({ type: "scatter", mode: "lines+markers", name: task, legendgroup: task, x: ps.map((p) => p.params), y: ps.map((p) => 100 * p.pgdAt1), text, line: { color, dash }, xaxis: "x", yaxis: "y" });
+    // Markers, not lines: the grid mixes widths and depths, so neighbours in size are not one family.
+    data.push({ type: "scatter", mode: "markers", name: task, legendgroup: task, x: ps.map((p) => p.params), y: ps.map((p) => 100 * p.pgdAt1), text, marker: { color, size: 9, symbol: o.natural?.includes(task) ? "diamond" : "circle" }, xaxis: "x", yaxis: "y" });
     data.push({
       type: "scatter",
-      mode: "lines+markers",
+      mode: "markers",
       name: task,
       legendgroup: task,
       showlegend: false,
       x: ps.map((p) => p.params),
       y: ps.map((p) => p.epsHalf ?? o.maxEps),
       text,
-      marker: { symbol: ps.map((p) => (p.epsHalf === null ? "circle-open" : "circle")), size: 9 },
-      line: { color, dash },
+      marker: { color, symbol: ps.map((p) => (p.epsHalf === null ? "circle-open" : o.natural?.includes(task) ? "diamond" : "circle")), size: 9 },
       xaxis: "x2",
       yaxis: "y2",
     });

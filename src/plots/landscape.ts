@@ -8,7 +8,7 @@ import type { Surface } from "../landscape/landscape";
 export function landscapeFigure(surfaces: Record<string, Surface>, o: { title?: string; columns?: number; height?: number } = {}): Figure {
   const names = Object.keys(surfaces);
   if (names.length === 0) throw new Error("landscapeFigure needs at least one surface");
-  const columns = Math.min(o.columns ?? 3, names.length);
+  const columns = Math.min(o.columns ?? 2, names.length);
   const rows = Math.ceil(names.length / columns);
   const layout: Record<string, unknown> = {};
   const annotations: Array<Record<string, unknown>> = [];
@@ -24,7 +24,9 @@ export function landscapeFigure(surfaces: Record<string, Surface>, o: { title?: 
       xaxis: { title: { text: "ε₁ white-box (/255)" } },
       yaxis: { title: { text: "ε₂ black-box (/255)" } },
       zaxis: { title: { text: "loss" } },
-      camera: { eye: { x: 1.6, y: -1.6, z: 0.9 } },
+      // Far enough out that the static PNG shows the whole box with its axis titles.
+      aspectmode: "cube",
+      camera: { eye: { x: 1.9, y: -1.9, z: 1.2 } },
     };
     annotations.push({ text: `<b>${name}</b>`, xref: "paper", yref: "paper", x: (x[0] + x[1]) / 2, y: y[1], xanchor: "center", yanchor: "top", showarrow: false });
     // plotly's surface z is indexed z[y][x], the transpose of mean[e1][e2].
@@ -33,6 +35,6 @@ export function landscapeFigure(surfaces: Record<string, Surface>, o: { title?: 
   });
   return {
     data,
-    layout: { ...layout, title: { text: o.title ?? "Loss landscape (white-box CE along white-box and black-box FGSM directions)" }, annotations: annotations as never, height: o.height ?? 420 * rows + 60, margin: { l: 10, r: 10, t: 70, b: 10 } },
+    layout: { ...layout, title: { text: o.title ?? "Loss landscape (white-box CE along white-box and black-box FGSM directions)" }, annotations: annotations as never, height: o.height ?? 480 * rows + 60, margin: { l: 10, r: 10, t: 70, b: 10 } },
   };
 }
