@@ -10,7 +10,7 @@ PROFILE ?= $(or $(MIA_PROFILE),cpu)
 # The tslab kernelspec lives in the project (.jupyter/, written by setup), not in ~/.
 export JUPYTER_PATH := $(CURDIR)/.jupyter$(if $(JUPYTER_PATH),:$(JUPYTER_PATH))
 
-.PHONY: all setup build typecheck unit notebooks notebooks-smoke test run bench notebook lab clean
+.PHONY: all setup build typecheck unit notebooks notebooks-smoke test run data bench notebook lab clean
 
 all: run
 
@@ -40,7 +40,13 @@ test: setup
 	$(PY) scripts/run_notebooks.py --profile smoke
 
 run: setup
+	node dist/src/cli/main.js data --fetch --needed --profile $(PROFILE)
 	$(PY) scripts/run_notebooks.py --profile $(PROFILE)
+
+## data: download the public sets that are missing (MedMNIST+ 64x64, CIFAR-10 binary) into
+## MIA_DATA_DIR, else data/: verified MD5s, resumable; 'mia data --sources' lists the rest
+data: setup
+	node dist/src/cli/main.js data --fetch --sizes 64
 
 ## benchmarks (speed goals live here, never in timed tests)
 bench: setup

@@ -161,3 +161,12 @@ test("mia detect: AUC with its interval from the saved set, features and scores 
   assert.equal(mia(["detect", "--task", "cxr", "--attack", "bim"], env).code, 2);
   assert.equal(mia(["detect", "--task", "cxr", "--attack", "bim", "--detector", "kd", "--eps", "-1"], env).code, 2);
 });
+
+test("mia data --fetch --needed (make run's data step): with every task's data present it touches no network", () => {
+  const r = mia(["data", "--fetch", "--needed", "--profile", "smoke"]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /every task of the smoke profile has its data/);
+  assert.match(r.out, /^ {2}cxr: Kermany chest X-rays \(raw JPEGs\) in /m);
+  assert.doesNotMatch(r.out + r.err, /fetching|zenodo/);
+  assert.equal(mia(["data", "--needed"]).code, 2, "--needed without --fetch is bad usage");
+});

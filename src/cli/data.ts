@@ -2,9 +2,14 @@
 import { parseArgs } from "node:util";
 import { resolveProfile } from "../config";
 import { classCounts, customTask, getTask, loadTask, planTask, SPLIT_NAMES, TASKS, type TaskSpec } from "../data";
+import { CATALOG_NAMES, DEFAULT_FETCH_SIZES, fetchDatasets, formatSources, missingReport, MEDMNIST_FETCH_SIZES } from "../data/catalog";
+import { chooseMedmnistSize, describeSource, sourcesReport } from "../data/resolve";
 import { UsageError } from "./main";
 
 const HELP = `Usage: mia data --list
+       mia data --sources [--sizes 64,128] [--json]
+       mia data --fetch [--sizes 64,128] [--only pneumoniamnist,cifar10] [--json]
+       mia data --fetch --needed [--profile P]
        mia data --task NAME [--data DIR] [options]
        mia data --imagefolder DIR | --csv FILE [--images DIR] [--image-column C] [--label-column C] [--group-column C] | --npz FILE
 
@@ -12,6 +17,17 @@ Shows a task's classes and its images per split and class (train / val / test), 
 found and the images left out. With --decode, also decodes the images the profile uses (into the
 cache, so later runs start at once) and reports unreadable ones.
 
+Datasets:
+  --sources              what is present where (MIA_DATA_DIR, else data/ and ../shared/data), and how
+                         to get what is missing (Kaggle sets: exact steps)
+  --fetch                download the public sets that are missing into MIA_DATA_DIR, else data/:
+                         MedMNIST+ from Zenodo (record 10519652) and CIFAR-10 (binary version), with
+                         a progress bar, resuming partial downloads, checking the published MD5s;
+                         a file is placed only once verified
+  --needed               with --fetch: only what the profile's tasks lack (neither the raw set nor a
+                         substitute anywhere), at the size the profile reads; no network otherwise
+  --sizes 64,128         MedMNIST sizes (${MEDMNIST_FETCH_SIZES.join(", ")}; default ${DEFAULT_FETCH_SIZES.join(",")}; --sources: all)
+  --only A,B             only these (${CATALOG_NAMES.join(", ")}; default all)
 Task:
   --list                 list the named tasks
   --task NAME            a named task (cxr, cxr3, dr, dr5, derm, derm-2..7, cifar10, cifar2, retinamnist)
@@ -95,6 +111,11 @@ export async function runData(argv: string[]): Promise<void> {
     strict: true,
     options: {
       list: { type: "boolean" },
+      fetch: { type: "boolean" },
+      needed: { type: "boolean" },
+      sources: { type: "boolean" },
+      sizes: { type: "string" },
+      only: { type: "string" },
       ...TASK_OPTIONS,
       profile: { type: "string" },
       decode: { type: "boolean" },
@@ -116,6 +137,17 @@ export async function runData(argv: string[]): Promise<void> {
     else for (const t of tasks) console.log(`${t.name.padEnd(12)} ${t.title}  [${t.dataset}]`);
     return;
   }
+  if (v.needed && !v.fetch) throw new UsageError("--needed goes with --fetch.");
+  if (v.fetch && v.needed) {
+    await fetchNeeded(v);
+    return;
+  }
+  if (v.fetch || v.sources) {
+    if (v.fetch && v.sources) throw new UsageError("give --fetch or --sources, not both.");
+    await runFetchOrSources(v);
+    return;
+  }
+  if (v.sizes !== undefined || v.only !== undefined) throw new UsageError("--sizes and --only go with --fetch or --sources.");
   const task = taskFrom(v);
   const profile = resolveProfile(v.profile);
   const seed = int(v.seed, "--seed") ?? 0;
@@ -167,5 +199,76 @@ export async function runData(argv: string[]): Promise<void> {
     const d = report.decoded as { profile: string; size: number; channels: number; seconds: number; perSplit: Record<string, number[]>; skipped: unknown[]; fromCache: Record<string, boolean> };
     const cached = Object.values(d.fromCache).every(Boolean) ? "from cache" : "decoded";
     console.log(`  profile ${d.profile}: ${SPLIT_NAMES.map((s) => `${s} ${d.perSplit[s].reduce((a, b) => a + b, 0)}`).join(", ")} images at ${d.size}x${d.size}x${d.channels}, ${cached} in ${d.seconds.toFixed(1)}s; unreadable: ${d.skipped.length}`);
+  }
+}
+
+const list = (s: string | undefined): string[] | undefined =>
+  s === undefined
+    ? undefined
+    : s
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean);
+
+/**
+ * `make run`'s data step: only the sets that the profile's tasks lack (neither the raw set nor a
+ * substitute in any data root) are downloaded, at the MedMNIST size the profile reads. With every
+ * task covered it touches no network, so machines with the raw data never need one.
+ */
+async function fetchNeeded(v: { profile?: string; json?: boolean }): Promise<void> {
+  const profile = resolveProfile(v.profile);
+  const tasks = [...new Set([...profile.tasks.medical, ...profile.tasks.natural, ...profile.tasks.multiclass])];
+  const missing = tasks.filter((t) => {
+    try {
+      describeSource(t, { profile });
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length === 0) {
+    console.log(`[data] every task of the ${profile.name} profile has its data:\n${sourcesReport(tasks, { profile }).split("\n").slice(1).join("\n")}`);
+    return;
+  }
+  const names = [...new Set(missing.flatMap((t) => {
+    const spec = getTask(t);
+    return spec.medmnist ? [spec.medmnist.flag] : spec.cifarBinary ? ["cifar10"] : [];
+  }))];
+  const size = chooseMedmnistSize(MEDMNIST_FETCH_SIZES.filter((s) => s >= 64), profile.imageSize);
+  console.log(`[data] missing for the ${profile.name} profile: ${missing.join(", ")}; fetching ${names.join(", ") || "nothing (no public substitute)"}${names.some((n) => n !== "cifar10") ? ` at ${size}x${size}` : ""}`);
+  const unfetchable = missing.filter((t) => !getTask(t).medmnist && !getTask(t).cifarBinary);
+  if (names.length > 0) await runFetchOrSources({ fetch: true, sizes: String(size), only: names.join(","), json: v.json });
+  if (unfetchable.length > 0) {
+    throw new Error(`no public download for ${unfetchable.join(", ")}: ${unfetchable.map((t) => { try { describeSource(t, { profile }); return ""; } catch (e) { return (e as Error).message; } }).join("\n")}`);
+  }
+}
+
+async function runFetchOrSources(v: { fetch?: boolean; sizes?: string; only?: string; json?: boolean }): Promise<void> {
+  const sizes = list(v.sizes)?.map((x) => {
+    const n = Number(x);
+    if (!(MEDMNIST_FETCH_SIZES as readonly number[]).includes(n)) throw new UsageError(`--sizes: ${x} is not a MedMNIST size (${MEDMNIST_FETCH_SIZES.join(", ")})`);
+    return n;
+  });
+  const only = list(v.only);
+  const bad = (only ?? []).filter((n) => !CATALOG_NAMES.includes(n));
+  if (bad.length > 0) throw new UsageError(`--only: unknown dataset(s) ${bad.join(", ")}; known: ${CATALOG_NAMES.join(", ")}`);
+  if (!v.fetch) {
+    const report = missingReport({ sizes });
+    if (v.json) console.log(JSON.stringify(report, null, 2));
+    else console.log(formatSources(report));
+    return;
+  }
+  const report = await fetchDatasets({ sizes, names: only, quiet: v.json });
+  if (v.json) console.log(JSON.stringify(report, null, 2));
+  else {
+    const n = (s: string) => report.items.filter((i) => i.status === s).length;
+    console.log(`data root ${report.root}: ${n("downloaded")} downloaded, ${n("present")} already present, ${n("failed")} failed, ${n("skipped")} not tried`);
+    for (const i of report.items) console.log(`  ${i.status.padEnd(10)} ${i.path}${i.error ? `\n             ${i.error}` : ""}`);
+  }
+  if (!report.ok) {
+    throw new Error(
+      `some downloads failed (above); nothing half-written was left in place. Run 'mia data --fetch' again to resume, ` +
+        `or supply the files by hand ('mia data --sources' says where each goes).`,
+    );
   }
 }

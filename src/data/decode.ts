@@ -5,6 +5,8 @@
  */
 import * as os from "node:os";
 import sharp from "sharp";
+import * as fs from "node:fs";
+import { CIFAR_SIDE, cifarRecordToHwc } from "./cifar-binary";
 import { NpzFile, type NpyArray } from "./npy";
 import type { ImageRef } from "./sources";
 
@@ -52,8 +54,16 @@ class NpzRows {
     const data = (arr.data as Uint8Array).subarray(ref.index * per, (ref.index + 1) * per);
     return { data, width, height, channels };
   }
+  private batches = new Map<string, Uint8Array>();
+  /** Record `index` of a CIFAR-10 binary batch as 32x32 HWC RGB; each batch file is read once. */
+  cifar(ref: Extract<ImageRef, { kind: "cifar-binary" }>): { data: Uint8Array; width: number; height: number; channels: number } {
+    let b = this.batches.get(ref.file);
+    if (b === undefined) this.batches.set(ref.file, (b = new Uint8Array(fs.readFileSync(ref.file))));
+    return { data: cifarRecordToHwc(b, ref.index), width: CIFAR_SIDE, height: CIFAR_SIDE, channels: 3 };
+  }
   close(): void {
     for (const f of this.files.values()) f.close();
+    this.batches.clear();
   }
 }
 
@@ -62,7 +72,7 @@ async function decodeOne(ref: ImageRef, o: DecodeOptions, rows: NpzRows): Promis
   if (ref.kind === "file") {
     img = sharp(ref.path, { failOn: "error" });
   } else {
-    const r = rows.image(ref);
+    const r = ref.kind === "npz" ? rows.image(ref) : rows.cifar(ref);
     img = sharp(r.data, { raw: { width: r.width, height: r.height, channels: r.channels as 1 | 3 | 4 } });
   }
   // fit "fill" squashes to a square as Keras' flow_from_directory did for the paper.
@@ -75,7 +85,7 @@ async function decodeOne(ref: ImageRef, o: DecodeOptions, rows: NpzRows): Promis
   return data;
 }
 
-const describe = (ref: ImageRef): string => (ref.kind === "file" ? ref.path : `${ref.file}:${ref.key}[${ref.index}]`);
+const describe = (ref: ImageRef): string => (ref.kind === "file" ? ref.path : ref.kind === "npz" ? `${ref.file}:${ref.key}[${ref.index}]` : `${ref.file}[${ref.index}]`);
 
 export async function decodeImages(refs: readonly ImageRef[], o: DecodeOptions): Promise<DecodeResult> {
   if (!Number.isInteger(o.size) || o.size < 1 || o.size > 4096) throw new Error(`image size must be an integer in 1..4096, got ${o.size}`);

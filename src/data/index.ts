@@ -7,3 +7,7 @@ export * from "./tasks";
 export * from "./medmnist";
 export * from "./load";
 export * as npy from "./npy";
+export * from "./resolve";
+export * from "./cifar-binary";
+export * from "./fetch";
+export * from "./catalog";

@@ -9,9 +9,11 @@ import * as path from "node:path";
 import { tf } from "../backend/tf";
 import { progress, type Progress } from "../plots/progress";
 import { resolveProfile, type Profile, type ProfileName } from "../config";
+import { CIFAR_RECORD } from "./cifar-binary";
 import { CACHE_FORMAT, cachePaths, readCache, writeCache } from "./cache";
 import { decodeImages, type Channels } from "./decode";
-import { cacheRoot, findDataset, type DatasetId } from "./root";
+import { resolveTaskSource, type TaskSource } from "./resolve";
+import { cacheRoot } from "./root";
 import type { SourceItem } from "./sources";
 import { groupStratifiedSplit, limitPerClass, mergeDuplicateGroups } from "./split";
 import { getTask, type TaskSpec } from "./tasks";
@@ -64,6 +66,8 @@ export interface TaskData {
   readonly size: number;
   readonly channels: Channels;
   readonly dir: string;
+  /** Which data was read: the raw set, a MedMNIST+ file or CIFAR-10's binary batches. */
+  readonly source: TaskSource;
   readonly splits: Partial<Record<SplitName, SplitData>>;
   /** Images of the task's classes before subsetting, per split and class. */
   readonly available: Record<SplitName, number[]>;
@@ -102,11 +106,13 @@ function makeSplit(name: SplitName, pixels: Uint8Array, labels: Int32Array, ids:
   };
 }
 
-/** Content hashes of file images, cached by (path, size, mtime) so they are read once. */
+/** Content hashes of file images (and CIFAR-10 binary records), cached by (path, size, mtime) so they are read once. */
 function contentHashes(items: readonly SourceItem[], datasetKey: string): string[] {
+  const stats = new Map<string, fs.Stats>();
+  const stat = (f: string): fs.Stats => stats.get(f) ?? (stats.set(f, fs.statSync(f)), stats.get(f)!);
   const stamps = items.map((it) => {
-    if (it.image.kind !== "file") return `${it.id}`;
-    const st = fs.statSync(it.image.path);
+    if (it.image.kind === "npz") return `${it.id}`;
+    const st = stat(it.image.kind === "file" ? it.image.path : it.image.file);
     return `${it.id}|${st.size}|${st.mtimeMs}`;
   });
   const fp = createHash("sha256").update(stamps.join("\n")).digest("hex").slice(0, 16);
@@ -117,7 +123,17 @@ function contentHashes(items: readonly SourceItem[], datasetKey: string): string
   } catch {
     /* not cached yet */
   }
-  const hashes = items.map((it) => (it.image.kind === "file" ? createHash("sha1").update(fs.readFileSync(it.image.path)).digest("hex") : `npz:${it.id}`));
+  const batches = new Map<string, Buffer>();
+  const hashes = items.map((it) => {
+    const ref = it.image;
+    if (ref.kind === "file") return createHash("sha1").update(fs.readFileSync(ref.path)).digest("hex");
+    if (ref.kind === "npz") return `npz:${it.id}`;
+    // CIFAR-10 binary: the record's pixels, so byte-identical images (train copies of test images) are found.
+    let b = batches.get(ref.file);
+    if (b === undefined) batches.set(ref.file, (b = fs.readFileSync(ref.file)));
+    const start = ref.index * CIFAR_RECORD + 1;
+    return createHash("sha1").update(b.subarray(start, start + CIFAR_RECORD - 1)).digest("hex");
+  });
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file + ".tmp", JSON.stringify(hashes));
@@ -145,7 +161,14 @@ export interface TaskPlan {
   readonly task: TaskSpec;
   readonly classNames: readonly string[];
   readonly dir: string;
+  /** Which data the plan reads (raw, MedMNIST+ or CIFAR-10 binary). */
+  readonly source: TaskSource;
+  /** The splitting used: a substitute keeps its file's own train/val/test. */
+  readonly splitting: TaskSpec["splitting"];
+  /** Cache folder name; differs between sources. */
   readonly datasetKey: string;
+  /** Identifies the source in cache entry keys. */
+  readonly cacheSource: string;
   /** The task's items (only those in its classes), their labels, groups and split (null: dropped). */
   readonly items: readonly SourceItem[];
   readonly labels: readonly number[];
@@ -157,11 +180,17 @@ export interface TaskPlan {
   readonly droppedTrainTestDuplicates: number;
 }
 
-export function planTask(nameOrSpec: string | TaskSpec, options: Pick<LoadOptions, "dir" | "seed" | "allowMissing"> = {}): TaskPlan {
+/**
+ * `size` (default: the profile's image size) only chooses among MedMNIST+ files when the raw
+ * dataset is absent; `plan.source` says which data was found.
+ */
+export function planTask(nameOrSpec: string | TaskSpec, options: Pick<LoadOptions, "dir" | "seed" | "allowMissing" | "size" | "profile"> = {}): TaskPlan {
   const task = typeof nameOrSpec === "string" ? getTask(nameOrSpec) : nameOrSpec;
   const seed = options.seed ?? 0;
-  const dir = task.locate ? task.locate() : findDataset(task.dataset as DatasetId, { dir: options.dir });
-  const all = task.scan(dir, { allowMissing: options.allowMissing });
+  const resolved = resolveTaskSource(task, { dir: options.dir, size: options.size, profile: options.profile });
+  const { source, datasetKey, cacheSource, splitting } = resolved;
+  const dir = source.dir;
+  const all = resolved.scan({ allowMissing: options.allowMissing });
   const classNames = task.classNames(all);
   const items: SourceItem[] = [];
   const labels: number[] = [];
@@ -173,18 +202,17 @@ export function planTask(nameOrSpec: string | TaskSpec, options: Pick<LoadOption
       labels.push(label);
     }
   }
-  if (items.length === 0) throw new Error(`Task ${task.name}: no image in ${dir} belongs to its classes (${classNames.join(", ")}).`);
+  if (items.length === 0) throw new Error(`Task ${task.name}: no image in ${source.file ?? dir} belongs to its classes (${classNames.join(", ")}).`);
 
   // Byte-identical duplicates share a group, so they land in one split.
-  const datasetKey = `${task.dataset}-${createHash("sha256").update(dir).digest("hex").slice(0, 8)}`;
   const hashes = contentHashes(items, datasetKey);
   const groups = mergeDuplicateGroups(items.map((it) => it.group), hashes);
 
   let assigned: (SplitName | null)[];
   let droppedTrainTestDuplicates = 0;
-  if (task.splitting === "official") {
+  if (splitting === "official") {
     const testHashes = new Set(hashes.filter((_, i) => items[i].official === "test"));
-    const official = (it: SourceItem) => (task.mergeOfficialVal && it.official === "val" ? "train" : it.official);
+    const official = (it: SourceItem) => (resolved.mergeOfficialVal && it.official === "val" ? "train" : it.official);
     assigned = items.map((it, i) => {
       if (it.official === undefined) throw new Error(`Task ${task.name} uses the official split, but ${it.id} is in no train/test folder.`);
       if (it.official !== "test" && testHashes.has(hashes[i])) {
@@ -206,7 +234,7 @@ export function planTask(nameOrSpec: string | TaskSpec, options: Pick<LoadOption
     if (s) available[s][labels[i]]++;
   });
   return {
-    task, classNames, dir, datasetKey, items, labels, groups, assigned, available,
+    task, classNames, dir, source, splitting, datasetKey, cacheSource, items, labels, groups, assigned, available,
     excluded: all.length - items.length,
     duplicates: hashes.length - new Set(hashes).size,
     droppedTrainTestDuplicates,
@@ -217,9 +245,9 @@ export async function loadTask(nameOrSpec: string | TaskSpec, options: LoadOptio
   const profile = typeof options.profile === "object" ? options.profile : resolveProfile(options.profile);
   const wanted = options.splits ?? SPLIT_NAMES;
   for (const s of wanted) if (!SPLIT_NAMES.includes(s)) throw new Error(`Unknown split '${s}': use ${SPLIT_NAMES.join(", ")}.`);
-  const plan = planTask(nameOrSpec, options);
-  const { task, classNames, items, labels, groups, assigned, dir } = plan;
   const size = options.size ?? profile.imageSize;
+  const plan = planTask(nameOrSpec, { ...options, size, profile });
+  const { task, classNames, items, labels, groups, assigned, dir, source, cacheSource } = plan;
   const channels = options.channels ?? task.channels;
   const seed = options.seed ?? 0;
 
@@ -237,12 +265,12 @@ export async function loadTask(nameOrSpec: string | TaskSpec, options: LoadOptio
     const idx = assigned.flatMap((s, i) => (s === split ? [i] : []));
     const chosen = limitPerClass(idx, labels, limits[split], seed + SPLIT_NAMES.indexOf(split) + 1).sort((a, b) => (items[a].id < items[b].id ? -1 : 1));
     const ids = chosen.map((i) => items[i].id);
-    const paths = cachePaths(cacheRoot(), { dataset: plan.datasetKey, split, size, channels, source: dir, ids });
+    const paths = cachePaths(cacheRoot(), { dataset: plan.datasetKey, split, size, channels, source: cacheSource, ids });
     let entry = options.cache === false ? undefined : readCache(paths, ids);
     fromCache[split] = entry !== undefined;
     if (entry === undefined) {
       const res = await decodeImages(chosen.map((i) => items[i].image), { size, channels, strict: options.strict, onProgress: (d, t) => progress(split, d, t) });
-      entry = { meta: { format: CACHE_FORMAT, dataset: plan.datasetKey, split, size, channels, n: ids.length, ids, ok: res.ok, errors: res.errors, source: dir }, pixels: res.pixels };
+      entry = { meta: { format: CACHE_FORMAT, dataset: plan.datasetKey, split, size, channels, n: ids.length, ids, ok: res.ok, errors: res.errors, source: cacheSource }, pixels: res.pixels };
       if (options.cache !== false) {
         try {
           writeCache(paths, entry);
@@ -274,7 +302,7 @@ export async function loadTask(nameOrSpec: string | TaskSpec, options: LoadOptio
     console.warn(`[data] ${task.name}: skipped ${skipped.length} unreadable image(s), e.g. ${skipped[0].id}: ${skipped[0].reason}`);
   }
   const { excluded, duplicates, droppedTrainTestDuplicates, available } = plan;
-  return { task, classNames, size, channels, dir, splits, available, skipped, excluded, duplicates, droppedTrainTestDuplicates, fromCache };
+  return { task, classNames, size, channels, dir, source, splits, available, skipped, excluded, duplicates, droppedTrainTestDuplicates, fromCache };
 }
 
 /** Class counts per loaded split, as rows (for tables and bar charts). */

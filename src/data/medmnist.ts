@@ -5,7 +5,11 @@ import type { OfficialSplit, SourceItem } from "./sources";
 
 const SPLITS: OfficialSplit[] = ["train", "val", "test"];
 
-export function scanMedmnist(file: string): SourceItem[] {
+/**
+ * The items of a MedMNIST(+) .npz with its official splits. `labelNames[k]` names label k as the
+ * raw source would (e.g. DermaMNIST's 4 -> "mel"); without it the raw label is the number.
+ */
+export function scanMedmnist(file: string, options: { labelNames?: readonly string[] } = {}): SourceItem[] {
   const npz = NpzFile.open(file);
   try {
     const need = SPLITS.flatMap((s) => [`${s}_images`, `${s}_labels`]);
@@ -23,9 +27,16 @@ export function scanMedmnist(file: string): SourceItem[] {
       if (labels.shape.length > 1 && labels.shape.slice(1).reduce((a, b) => a * b, 1) !== 1) {
         throw new Error(`${file}: ${split}_labels has shape (${labels.shape}); multi-label MedMNIST sets (e.g. ChestMNIST) are not supported, only one label per image.`);
       }
+      const names = options.labelNames;
       for (let i = 0; i < n; i++) {
         const id = `${name}:${split}[${i}]`;
-        items.push({ image: { kind: "npz", file, key: `${split}_images`, index: i }, id, rawLabel: String(Number(labels.data[i])), group: id, official: split });
+        const l = Number(labels.data[i]);
+        let rawLabel = String(l);
+        if (names !== undefined) {
+          if (!(Number.isInteger(l) && l >= 0 && l < names.length)) throw new Error(`${file}: ${split}_labels[${i}] is ${l}; this file's labels are 0..${names.length - 1} (${names.join(", ")}). Is it the right MedMNIST file?`);
+          rawLabel = names[l];
+        }
+        items.push({ image: { kind: "npz", file, key: `${split}_images`, index: i }, id, rawLabel, group: id, official: split });
       }
     }
     return items;

@@ -22,7 +22,7 @@ export const DATASET_LAYOUTS = {
   "eyepacs-dr": "images/<patient>_<left|right>.jpeg + trainLabels.csv with columns image,level (Kaggle Diabetic Retinopathy Detection)",
   ham10000: "images/ISIC_*.jpg + HAM10000_metadata.csv with columns lesion_id,image_id,dx,... (ISIC 2018 task 3)",
   cifar10: "{train,test}/<class>/*.{jpg,png} (CIFAR-10 as an image folder)",
-  medmnist: "<name>.npz files from MedMNIST v2 (e.g. retinamnist.npz), keys {train,val,test}_{images,labels}",
+  medmnist: "<name>.npz files from MedMNIST v2 (e.g. retinamnist.npz) or MedMNIST+ <name>_{64,128,224}.npz, keys {train,val,test}_{images,labels}",
 } as const;
 export type DatasetId = keyof typeof DATASET_LAYOUTS;
 

@@ -9,8 +9,11 @@ import Papa from "papaparse";
 
 export type OfficialSplit = "train" | "val" | "test";
 
-/** An image to decode: a file, or row `index` of an array in an .npz. */
-export type ImageRef = { readonly kind: "file"; readonly path: string } | { readonly kind: "npz"; readonly file: string; readonly key: string; readonly index: number };
+/** An image to decode: a file, row `index` of an array in an .npz, or record `index` of a CIFAR-10 binary batch. */
+export type ImageRef =
+  | { readonly kind: "file"; readonly path: string }
+  | { readonly kind: "npz"; readonly file: string; readonly key: string; readonly index: number }
+  | { readonly kind: "cifar-binary"; readonly file: string; readonly index: number };
 
 export interface SourceItem {
   readonly image: ImageRef;

@@ -7,6 +7,7 @@ import type { Channels } from "./decode";
 import type { DatasetId } from "./root";
 import { HAM10000_CLASSES, kermanyPatient, kermanySubtype, scanCsvSource, scanHam10000, scanImageFolder, scanKaggleDr, splitFolders, type SourceItem } from "./sources";
 import { scanMedmnist } from "./medmnist";
+import { CIFAR10_CLASSES } from "./cifar-binary";
 
 export interface ScanOptions {
   readonly allowMissing?: boolean;
@@ -35,12 +36,51 @@ export interface TaskSpec {
   readonly paper?: string;
   /** Preprocessing the task's models apply as their first layer (fundus: Graham's local contrast). */
   readonly preprocess?: "none" | "local-contrast";
+  /** The one file in the dataset folder this task reads (its presence means the raw data is there). */
+  readonly rawFile?: string;
+  /** What the raw data is, for source lines (default: per dataset). */
+  readonly rawDescription?: string;
+  /** The MedMNIST+ file used when the raw dataset is found nowhere. */
+  readonly medmnist?: MedmnistFallback;
+  /** Read CIFAR-10's official binary batches when the image folder is absent. */
+  readonly cifarBinary?: boolean;
+  /** Why there is no substitute for the raw data (for the missing-data error). */
+  readonly noFallback?: string;
 }
+
+/** A MedMNIST+ substitute for a task's raw dataset: `<root>/medmnist/<flag>_<size>.npz`, its official splits. */
+export interface MedmnistFallback {
+  /** The MedMNIST flag: pneumoniamnist, dermamnist, retinamnist. */
+  readonly flag: string;
+  /** Raw label (as the raw scanner names it) of MedMNIST label k. */
+  readonly labelNames: readonly string[];
+  /** What the file holds, for source lines (the size is added). */
+  readonly description: string;
+}
+
+/** DermaMNIST's labels in MedMNIST's INFO order: 0 akiec, 1 bcc, 2 bkl, 3 df, 4 mel, 5 nv, 6 vasc (HAM10000's dx codes). */
+export const DERMAMNIST_LABELS = ["akiec", "bcc", "bkl", "df", "mel", "nv", "vasc"] as const;
+
+const PNEUMONIAMNIST: MedmnistFallback = {
+  flag: "pneumoniamnist",
+  labelNames: ["NORMAL", "PNEUMONIA"],
+  description: "PneumoniaMNIST (MedMNIST+: Kermany's paediatric chest X-rays, resized; MedMNIST's own train/val/test)",
+};
+const DERMAMNIST: MedmnistFallback = {
+  flag: "dermamnist",
+  labelNames: DERMAMNIST_LABELS,
+  description: "DermaMNIST (MedMNIST+: HAM10000 dermoscopy, resized; MedMNIST's own 7:1:2 train/val/test)",
+};
+const RETINAMNIST: MedmnistFallback = {
+  flag: "retinamnist",
+  labelNames: ["0", "1", "2", "3", "4"],
+  description: "RetinaMNIST (MedMNIST+: DeepDRiD fundus photographs graded 0-4, NOT Kaggle EyePACS; 1,600 images; MedMNIST's own train/val/test)",
+};
 
 const fixed = (names: string[]) => () => names;
 const scanKermany = (dir: string) => scanImageFolder(dir, { groupOf: (f) => kermanyPatient(f) });
 const scanCifar = (dir: string) => scanImageFolder(dir);
-const CIFAR10 = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
+const CIFAR10 = [...CIFAR10_CLASSES];
 
 /** HAM10000 classes by frequency in the scanned metadata (ties by name), most frequent first. */
 function hamByFrequency(items: readonly SourceItem[]): string[] {
@@ -61,6 +101,7 @@ function dermK(k: number): TaskSpec {
     classNames: (items) => hamByFrequency(items).slice(0, k),
     labelOf: (it) => it.rawLabel,
     paper: k === 2 ? "Derm (binary)" : "multi-class extension (the paper used CXR-2/3/4 from ChestX-ray14)",
+    medmnist: DERMAMNIST,
   };
 }
 
@@ -77,6 +118,7 @@ const TASK_LIST: TaskSpec[] = [
     classNames: fixed(["NORMAL", "PNEUMONIA"]),
     labelOf: (it) => it.rawLabel.toUpperCase(),
     paper: "Chest X-Ray (binary)",
+    medmnist: PNEUMONIAMNIST,
   },
   {
     name: "cxr3",
@@ -94,6 +136,7 @@ const TASK_LIST: TaskSpec[] = [
       return sub === "bacteria" ? "bacterial" : sub === "virus" ? "viral" : null;
     },
     paper: "CXR-3 (the paper: ChestX-ray14)",
+    noFallback: "No MedMNIST+ substitute: PneumoniaMNIST keeps only normal/pneumonia, not the bacterial/viral cause (it is in Kermany's file names).",
   },
   {
     name: "dr",
@@ -106,6 +149,7 @@ const TASK_LIST: TaskSpec[] = [
     classNames: fixed(["non-referable", "referable"]),
     labelOf: (it) => (Number(it.rawLabel) >= 2 ? "referable" : "non-referable"),
     paper: "Fundoscopy (binary)",
+    medmnist: RETINAMNIST,
   },
   {
     name: "dr5",
@@ -118,6 +162,7 @@ const TASK_LIST: TaskSpec[] = [
     classNames: fixed(["0-none", "1-mild", "2-moderate", "3-severe", "4-proliferative"]),
     labelOf: (it) => ["0-none", "1-mild", "2-moderate", "3-severe", "4-proliferative"][Number(it.rawLabel)] ?? null,
     paper: "multi-class extension",
+    medmnist: RETINAMNIST,
   },
   {
     name: "derm",
@@ -130,6 +175,7 @@ const TASK_LIST: TaskSpec[] = [
     classNames: fixed(["nv", "mel"]),
     labelOf: (it) => (it.rawLabel === "nv" || it.rawLabel === "mel" ? it.rawLabel : null),
     paper: "Dermoscopy (binary; the paper: ISIC melanoma)",
+    medmnist: DERMAMNIST,
   },
   ...[2, 3, 4, 5, 6, 7].map(dermK),
   {
@@ -143,6 +189,7 @@ const TASK_LIST: TaskSpec[] = [
     classNames: fixed(CIFAR10),
     labelOf: (it) => it.rawLabel,
     paper: "CIFAR-10 comparator",
+    cifarBinary: true,
   },
   {
     name: "cifar2",
@@ -155,6 +202,7 @@ const TASK_LIST: TaskSpec[] = [
     classNames: fixed(["cat", "dog"]),
     labelOf: (it) => (it.rawLabel === "cat" || it.rawLabel === "dog" ? it.rawLabel : null),
     paper: "binary natural comparator (beyond the paper)",
+    cifarBinary: true,
   },
   {
     name: "retinamnist",
@@ -167,6 +215,9 @@ const TASK_LIST: TaskSpec[] = [
     classNames: fixed(["0", "1", "2", "3", "4"]),
     labelOf: (it) => it.rawLabel,
     paper: "beyond the paper",
+    rawFile: "retinamnist.npz",
+    rawDescription: "RetinaMNIST 28x28 (MedMNIST v2 retinamnist.npz; DeepDRiD fundus photographs)",
+    medmnist: RETINAMNIST,
   },
 ];
 
