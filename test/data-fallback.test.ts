@@ -19,6 +19,8 @@ import {
   readCifarLabels,
   scanCifarBinary,
   taskSource,
+  availableTasks,
+  sourcesReport,
 } from "../src/data";
 import { writeNpy } from "../src/data/npy";
 import { makeZip } from "./support/zip";
@@ -368,5 +370,18 @@ test("nothing there: the error lists what is missing, every place looked, the fi
   await withRoot(root, () => {
     assert.equal(taskSource("cxr").kind, "medmnist");
     assert.throws(() => planTask("cxr3"), /has no data/);
+  });
+});
+
+test("availableTasks / sourcesReport: with only the public substitutes, cxr3 is left out with its reason, not an error", async () => {
+  const root = tmp("mia-fb-avail-");
+  writeMedmnist(path.join(root, "medmnist", "pneumoniamnist_64.npz"), { side: 64, rgb: false, labels: { train: [0, 1], val: [0, 1], test: [0, 1] } });
+  await withRoot(root, () => {
+    const r = availableTasks(["cxr", "cxr3", "derm"]);
+    assert.deepEqual(r.available, ["cxr"]);
+    assert.deepEqual(r.missing.map((m) => m.task), ["cxr3", "derm"]);
+    for (const m of r.missing) assert.match(m.reason, /not found/);
+    const report = sourcesReport(["cxr", "cxr3"]);
+    assert.match(report, /^Data sources:\n {2}cxr: .*pneumoniamnist_64\.npz\n {2}cxr3: MISSING \(/);
   });
 });

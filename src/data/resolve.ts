@@ -266,3 +266,22 @@ export function sourcesReport(tasks: readonly string[], o: ResolveOptions = {}):
   });
   return ["Data sources:", ...lines].join("\n");
 }
+
+/**
+ * The tasks of a list whose data is present (raw or a substitute), and the others with the reason:
+ * on a machine that could fetch only the public sets (no cxr3, which has no substitute) the
+ * notebooks run on what is there and say what they left out, instead of stopping.
+ */
+export function availableTasks(tasks: readonly string[], o: ResolveOptions = {}): { available: string[]; missing: Array<{ task: string; reason: string }> } {
+  const available: string[] = [];
+  const missing: Array<{ task: string; reason: string }> = [];
+  for (const t of tasks) {
+    try {
+      describeSource(t, o);
+      available.push(t);
+    } catch (e) {
+      missing.push({ task: t, reason: (e instanceof Error ? e.message : String(e)).split("\n")[0] });
+    }
+  }
+  return { available, missing };
+}
