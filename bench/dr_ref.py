@@ -20,7 +20,9 @@ from torch_ref import ResNet, ARCHS
 
 dev = "cuda" if torch.cuda.is_available() else "cpu"
 OUT = os.environ.get("OUT", "/tmp")
-DIR = next((a for a in sys.argv[1:] if not a.startswith("--")), ".gpu")
+DIR = next((a for a in sys.argv[1:] if not a.startswith("--") and not a.isdigit()), None)
+if DIR is None:
+    sys.exit("usage: python3 bench/dr_ref.py DIR [--round 2]   (DIR from: node dist/bench/pack-dr.js DIR 192 80)")
 ROUND2 = "--round" in sys.argv and sys.argv[sys.argv.index("--round") + 1] == "2"
 meta = json.load(open(os.path.join(DIR, "dr.json")))
 blob = open(os.path.join(DIR, "dr.bin"), "rb").read()
