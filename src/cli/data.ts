@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { resolveProfile } from "../config";
 import { classCounts, customTask, getTask, loadTask, planTask, SPLIT_NAMES, TASKS, type TaskSpec } from "../data";
 import { CATALOG_NAMES, DEFAULT_FETCH_SIZES, fetchDatasets, formatSources, missingReport, MEDMNIST_FETCH_SIZES } from "../data/catalog";
-import { chooseMedmnistSize, describeSource, sourcesReport } from "../data/resolve";
+import { availableTasks, chooseMedmnistSize, sourcesReport } from "../data/resolve";
 import { UsageError } from "./main";
 
 const HELP = `Usage: mia data --list
@@ -218,14 +218,8 @@ const list = (s: string | undefined): string[] | undefined =>
 async function fetchNeeded(v: { profile?: string; json?: boolean }): Promise<void> {
   const profile = resolveProfile(v.profile);
   const tasks = [...new Set([...profile.tasks.medical, ...profile.tasks.natural, ...profile.tasks.multiclass])];
-  const missing = tasks.filter((t) => {
-    try {
-      describeSource(t, { profile });
-      return false;
-    } catch {
-      return true;
-    }
-  });
+  const { missing: gone } = availableTasks(tasks, { profile });
+  const missing = gone.map((m) => m.task);
   if (missing.length === 0) {
     console.log(`[data] every task of the ${profile.name} profile has its data:\n${sourcesReport(tasks, { profile }).split("\n").slice(1).join("\n")}`);
     return;
@@ -239,15 +233,7 @@ async function fetchNeeded(v: { profile?: string; json?: boolean }): Promise<voi
   const unfetchable = missing.filter((t) => !getTask(t).medmnist && !getTask(t).cifarBinary);
   if (names.length > 0) await runFetchOrSources({ fetch: true, sizes: String(size), only: names.join(","), json: v.json });
   // The notebooks leave these tasks out and say so; supplying them is a manual step.
-  for (const t of unfetchable) {
-    let why = "";
-    try {
-      describeSource(t, { profile });
-    } catch (e) {
-      why = (e as Error).message;
-    }
-    console.error(`[data] ${t} has no public download; the notebooks will leave it out. To include it:\n${why}`);
-  }
+  for (const t of unfetchable) console.error(`[data] ${t} has no public download; the notebooks will leave it out. To include it:\n${gone.find((m) => m.task === t)!.reason}`);
 }
 
 async function runFetchOrSources(v: { fetch?: boolean; sizes?: string; only?: string; json?: boolean }): Promise<void> {

@@ -257,18 +257,17 @@ export function sourceLine(taskName: string, s: TaskSource): string {
  * A task whose data is missing says so instead of stopping the notebook here.
  */
 export function sourcesReport(tasks: readonly string[], o: ResolveOptions = {}): string {
+  const { missing } = availableTasks(tasks, o);
   const lines = tasks.map((t) => {
-    try {
-      return `  ${describeSource(t, o)}`;
-    } catch (e) {
-      return `  ${t}: MISSING (${(e instanceof Error ? e.message : String(e)).split("\n")[0]})`;
-    }
+    const gone = missing.find((m) => m.task === t);
+    return gone ? `  ${t}: MISSING (${gone.reason.split("\n")[0]})` : `  ${describeSource(t, o)}`;
   });
   return ["Data sources:", ...lines].join("\n");
 }
 
 /**
- * The tasks of a list whose data is present (raw or a substitute), and the others with the reason:
+ * The tasks of a list whose data is present (raw or a substitute), and the others with the error
+ * that says what is missing and how to supply it:
  * on a machine that could fetch only the public sets (no cxr3, which has no substitute) the
  * notebooks run on what is there and say what they left out, instead of stopping.
  */
@@ -280,7 +279,8 @@ export function availableTasks(tasks: readonly string[], o: ResolveOptions = {})
       describeSource(t, o);
       available.push(t);
     } catch (e) {
-      missing.push({ task: t, reason: (e instanceof Error ? e.message : String(e)).split("\n")[0] });
+      // The whole message: it names every place looked and the fix.
+      missing.push({ task: t, reason: e instanceof Error ? e.message : String(e) });
     }
   }
   return { available, missing };
