@@ -1,8 +1,8 @@
 /** `mia attack`: one attack at one budget on a trained model's test images; saves the adversarial set. */
 import { parseArgs } from "node:util";
 import { banner, initBackend, createEngine, tf } from "../backend";
-import { resolveProfile } from "../config";
-import { balancedOrder, getTask, loadTask } from "../data";
+import { resolveProfile, type Profile } from "../config";
+import { balancedOrder, getTask, loadTask, type TaskSpec } from "../data";
 import { adversarialDir, checkEps, collectAdversarial, linfAttack, LINF_ATTACKS, resultsRoot, saveAdversarial, type LabelMode } from "../attacks";
 import { loadTrained } from "../train";
 import { int } from "./data";
@@ -33,6 +33,20 @@ Options:
   -h, --help
 Exit codes: 0 done, 1 failed (no trained model, missing data), 2 bad usage.`;
 
+/**
+ * --task, --attack, --eps and --profile as `mia attack` and `mia detect` both take them; any
+ * invalid one is a usage error (exit 2) with the reason.
+ */
+export function attackTarget(v: { task?: string; attack?: string; profile?: string }, epsArg: string): { task: TaskSpec; attack: string; eps: number; profile: Profile } {
+  if (!v.task) throw new UsageError("--task is required");
+  if (!v.attack || !(LINF_ATTACKS as readonly string[]).includes(v.attack.toLowerCase())) throw new UsageError(`--attack must be one of ${LINF_ATTACKS.join(", ")}, got '${v.attack ?? ""}'`);
+  try {
+    return { task: getTask(v.task), attack: v.attack.toLowerCase(), eps: checkEps(Number(epsArg), "--eps"), profile: resolveProfile(v.profile) };
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
 export async function runAttack(argv: string[]): Promise<void> {
   const { values: v } = parseArgs({
     args: argv,
@@ -58,19 +72,8 @@ export async function runAttack(argv: string[]): Promise<void> {
     console.log(HELP);
     return;
   }
-  if (!v.task) throw new UsageError("--task is required");
-  if (!v.attack || !(LINF_ATTACKS as readonly string[]).includes(v.attack.toLowerCase())) throw new UsageError(`--attack must be one of ${LINF_ATTACKS.join(", ")}, got '${v.attack ?? ""}'`);
   if (v.eps === undefined) throw new UsageError("--eps is required (in /255 pixel units, e.g. --eps 1)");
-  let eps: number;
-  let task;
-  let profile;
-  try {
-    eps = checkEps(Number(v.eps), "--eps");
-    task = getTask(v.task);
-    profile = resolveProfile(v.profile);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const { task, attack, eps, profile } = attackTarget(v, v.eps);
   const labelsMode = (v.labels ?? "true") as LabelMode;
   if (labelsMode !== "true" && labelsMode !== "predicted") throw new UsageError(`--labels must be true or predicted, got '${v.labels}'`);
   const steps = int(v.steps, "--steps") ?? profile.attackSteps;
@@ -91,8 +94,8 @@ export async function runAttack(argv: string[]): Promise<void> {
   const target = await createEngine(model);
   try {
     const t0 = Date.now();
-    const dir = v.out ?? adversarialDir(resultsRoot(), { profile: profile.name, task: task.name, model: key.model, attack: v.attack.toLowerCase(), eps });
-    const set = await collectAdversarial(target, linfAttack(v.attack, target, eps, { steps, seed, kappa }), x, y, { labels: labelsMode, ids: chosen.map((i) => test.ids[i]), meta: {} });
+    const dir = v.out ?? adversarialDir(resultsRoot(), { profile: profile.name, task: task.name, model: key.model, attack, eps });
+    const set = await collectAdversarial(target, linfAttack(attack, target, eps, { steps, seed, kappa }), x, y, { labels: labelsMode, ids: chosen.map((i) => test.ids[i]), meta: {} });
     const seconds = (Date.now() - t0) / 1000;
     const { labels: yt, predClean: pc, predAdv: pa } = set;
     let clean = 0;
@@ -111,9 +114,9 @@ export async function runAttack(argv: string[]): Promise<void> {
       task: task.name,
       profile: profile.name,
       model: key.model,
-      attack: v.attack.toLowerCase(),
+      attack,
       eps,
-      steps: v.attack.toLowerCase() === "fgsm" ? 1 : steps,
+      steps: attack === "fgsm" ? 1 : steps,
       labels: labelsMode,
       n: chosen.length,
       cleanAccuracy: clean / chosen.length,

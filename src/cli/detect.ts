@@ -3,13 +3,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { banner, initBackend } from "../backend";
-import { resolveProfile } from "../config";
-import { getTask } from "../data";
 import { writeNpy } from "../data/npy";
-import { adversarialDir, checkEps, LINF_ATTACKS, resultsRoot } from "../attacks";
 import { checkDetector, detectTask, DETECTOR_NAMES } from "../detect";
-import { loadTrained } from "../train";
 import { int } from "./data";
+import { attackTarget } from "./attack";
 import { UsageError } from "./main";
 
 const HELP = `Usage: mia detect --task NAME --attack fgsm|bim|pgd|cw --detector D [--eps 1] [options]
@@ -58,25 +55,17 @@ export async function runDetect(argv: string[]): Promise<void> {
     console.log(HELP);
     return;
   }
-  if (!v.task) throw new UsageError("--task is required");
-  if (!v.attack || !(LINF_ATTACKS as readonly string[]).includes(v.attack.toLowerCase())) throw new UsageError(`--attack must be one of ${LINF_ATTACKS.join(", ")}, got '${v.attack ?? ""}'`);
+  const { task, attack, eps, profile } = attackTarget(v, v.eps ?? "1");
   if (!v.detector) throw new UsageError(`--detector is required: ${DETECTOR_NAMES.join(", ")}`);
   let detector;
-  let eps;
-  let task;
-  let profile;
   try {
     detector = checkDetector(v.detector);
-    eps = checkEps(Number(v.eps ?? 1), "--eps");
-    task = getTask(v.task);
-    profile = resolveProfile(v.profile);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
   const repeats = int(v.repeats, "--repeats") ?? profile.detect.repeats;
   if (repeats < 1) throw new UsageError(`--repeats must be >= 1, got ${repeats}`);
   const seed = int(v.seed, "--seed") ?? 0;
-  const attack = v.attack.toLowerCase();
   const log = (s: string) => (v.json ? console.error(s) : console.log(s));
 
   const info = await initBackend();
@@ -85,16 +74,15 @@ export async function runDetect(argv: string[]): Promise<void> {
   const det = await detectTask(task.name, { profile, model: v.model, attacks: [attack], detectors: [detector], eps, repeats, leaky: v.leaky, seed });
   const row = det.rows[0];
   if (row.error) throw new Error(`${detector} could not be fitted on ${task.name}/${attack}: ${row.error}`);
-  const { key } = await loadTrained(task.name, { profile, model: v.model }).then((t) => (t.model.dispose(), t));
-  const setDir = adversarialDir(resultsRoot(), { profile: profile.name, task: task.name, model: key.model, attack, eps });
-  const out = v.out ?? path.join(setDir, "detect", detector);
+  const features = det.sets[attack].featuresDir;
+  const out = v.out ?? path.join(path.dirname(features), "detect", detector);
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, "scores.npy"), writeNpy({ dtype: "float64", shape: [row.scores.length], data: row.scores }));
   fs.writeFileSync(path.join(out, "is_adv.npy"), writeNpy({ dtype: "uint8", shape: [row.isAdv.length], data: row.isAdv }));
   const result = {
     task: task.name,
     profile: profile.name,
-    model: key.model,
+    model: det.model,
     attack,
     eps,
     detector,
@@ -105,14 +93,14 @@ export async function runDetect(argv: string[]): Promise<void> {
     trainRows: row.trainRows,
     testRows: row.testRows,
     seconds: (Date.now() - t0) / 1000,
-    features: path.join(setDir, "features"),
+    features,
     scores: out,
   };
   if (v.json) {
     console.log(JSON.stringify(result, null, 2));
     return;
   }
-  console.log(`${task.name} / ${key.model}: ${detector} against ${attack.toUpperCase()} at eps ${eps}/255`);
+  console.log(`${task.name} / ${det.model}: ${detector} against ${attack.toUpperCase()} at eps ${eps}/255`);
   console.log(`  AUC ${row.auc.toFixed(3)} [95% ${row.lo.toFixed(3)}, ${row.hi.toFixed(3)}] over ${repeats} split(s); ${row.trainRows} AdvTrain / ${row.testRows} AdvTest rows${row.leakyAuc === undefined ? "" : `; with the authors' leak ${row.leakyAuc.toFixed(3)}`}`);
   console.log(`  features: ${result.features}\n  scores:   ${out}`);
 }

@@ -11,6 +11,7 @@ import { featurePartition, taskFeatures, type FeatureSet as SavedFeatures } from
 import { LOGITS_LAYER } from "../models/head";
 import { loadTrained } from "../train/trainer";
 import { rng } from "../data/split";
+import { softmax } from "../train/metrics";
 import { mcDropoutUncertainty, BayesianUncertaintyDetector } from "./bu";
 import { DFeatDetector } from "./dfeat";
 import { runProtocol, type ProtocolResult } from "./evaluate";
@@ -79,23 +80,19 @@ export function mcDropoutFromFeatures(model: tf.LayersModel, features: Float32Ar
   const classes = b.length;
   if (w.length !== d * classes) throw new Error(`mcDropoutFromFeatures: the logits layer takes ${w.length / classes} features, got ${d}`);
   const r = rng(o.seed ?? 0);
-  const probs: Float64Array[] = [];
+  const probs: Float32Array[] = [];
   const keep = 1 / (1 - rate);
   for (let t = 0; t < passes; t++) {
-    const p = new Float64Array(n * classes);
+    const z = new Float32Array(n * classes);
     for (let i = 0; i < n; i++) {
-      const z = Float64Array.from(b);
+      z.set(b, i * classes);
       for (let j = 0; j < d; j++) {
         if (r() < rate) continue;
         const f = features[i * d + j] * keep;
-        for (let c = 0; c < classes; c++) z[c] += f * w[j * classes + c];
+        for (let c = 0; c < classes; c++) z[i * classes + c] += f * w[j * classes + c];
       }
-      const m = Math.max(...z);
-      let s = 0;
-      for (let c = 0; c < classes; c++) s += (z[c] = Math.exp(z[c] - m));
-      for (let c = 0; c < classes; c++) p[i * classes + c] = z[c] / s;
     }
-    probs.push(p);
+    probs.push(softmax(z, classes));
   }
   return mcDropoutUncertainty(probs, n, classes);
 }
@@ -157,7 +154,9 @@ export interface TaskDetection {
   readonly task: string;
   readonly rows: DetectRow[];
   /** Per attack, the detector sets and the first split's partition, for transfer experiments. */
-  readonly sets: Record<string, { set: FeatureSet; train: number[]; test: number[] }>;
+  readonly sets: Record<string, { set: FeatureSet; train: number[]; test: number[]; featuresDir: string }>;
+  /** The trained model's name (its run and results folders). */
+  readonly model: string;
 }
 
 export async function detectTask(task: string, o: DetectOptions = {}): Promise<TaskDetection> {
@@ -166,19 +165,20 @@ export async function detectTask(task: string, o: DetectOptions = {}): Promise<T
   const repeats = o.repeats ?? profile.detect.repeats;
   const reps = o.bootstrap ?? profile.detect.bootstrap;
   const seed = o.seed ?? 0;
-  const saved = await taskFeatures(task, { profile, model: o.model, attacks: o.attacks ?? ["fgsm", "bim", "pgd", "cw"], eps: o.eps ?? 1 });
-  const needBu = detectors.includes("bu");
-  const { model } = needBu ? await loadTrained(task, { profile, model: o.model }) : { model: undefined };
+  // One load of the trained model: its features, and BU's dropout passes through its head.
+  const trained = await loadTrained(task, { profile, model: o.model });
+  const { model } = trained;
   const rows: DetectRow[] = [];
   const sets: TaskDetection["sets"] = {};
   try {
+    const saved = await taskFeatures(task, { profile, attacks: o.attacks ?? ["fgsm", "bim", "pgd", "cw"], eps: o.eps ?? 1, trained });
     for (const s of saved) {
-      const set = detectorSet(s, model ? mcDropoutFromFeatures(model, s.features, 2 * s.n, { seed }) : undefined);
+      const set = detectorSet(s, detectors.includes("bu") ? mcDropoutFromFeatures(model, s.features, 2 * s.n, { seed }) : undefined);
       const splits = Array.from({ length: repeats }, (_, r) => {
         const p = featurePartition(s, { trainFraction: profile.detect.trainFraction, seed: seed + r });
         return { train: p.advTrain, test: p.advTest };
       });
-      sets[s.meta.attack] = { set, ...splits[0] };
+      sets[s.meta.attack] = { set, ...splits[0], featuresDir: s.dir };
       for (const name of detectors) {
         const t0 = Date.now();
         const results: ProtocolResult[] = [];
@@ -228,9 +228,9 @@ export async function detectTask(task: string, o: DetectOptions = {}): Promise<T
         o.onRow?.(row);
       }
     }
-    return { task, rows, sets };
+    return { task, model: trained.key.model, rows, sets };
   } finally {
-    model?.dispose();
+    model.dispose();
   }
 }
 

@@ -288,10 +288,19 @@ export async function extractFeatures(advDir: string, model: tf.LayersModel, o: 
 /** Features of a task's saved sets (one per attack at `eps`), with its trained model loaded once. */
 export async function taskFeatures(
   task: string,
-  o: { profile?: Profile | ProfileName; model?: string; attacks: readonly string[]; eps?: number; batchSize?: number; force?: boolean },
+  o: {
+    profile?: Profile | ProfileName;
+    model?: string;
+    attacks: readonly string[];
+    eps?: number;
+    batchSize?: number;
+    force?: boolean;
+    /** The task's trained model when the caller already loaded it (the caller disposes it then). */
+    trained?: Pick<Awaited<ReturnType<typeof loadTrained>>, "model" | "key" | "savedAt">;
+  },
 ): Promise<FeatureSet[]> {
   const profile = typeof o.profile === "object" ? o.profile : resolveProfile(o.profile);
-  const { model, key, savedAt } = await loadTrained(task, { profile, model: o.model });
+  const { model, key, savedAt } = o.trained ?? (await loadTrained(task, { profile, model: o.model }));
   try {
     const out: FeatureSet[] = [];
     for (const attack of o.attacks) {
@@ -303,7 +312,7 @@ export async function taskFeatures(
     }
     return out;
   } finally {
-    model.dispose();
+    if (!o.trained) model.dispose();
   }
 }
 
