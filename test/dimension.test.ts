@@ -2,6 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { participationRatio } from "../src/features/dimension";
+import { separation } from "../src/features/separation";
 
 test("participationRatio: 1 on a line, k for k equal orthogonal directions, (Σλ)²/Σλ² for unequal ones", () => {
   // Points on one line through the origin in 5-d: one non-zero eigenvalue.
@@ -22,4 +23,18 @@ test("participationRatio: 1 on a line, k for k equal orthogonal directions, (Σ�
   assert.ok(Math.abs(participationRatio(iso, 4000, 8) - 8) < 0.3);
   assert.throws(() => participationRatio([1, 2, 3], 2, 2), /n \* d values/);
   assert.throws(() => participationRatio([1, 1, 1, 1], 2, 2), /do not vary/);
+});
+
+test("separation: mean gap in units of the clean spread, leave-one-out 1-NN accuracy", () => {
+  // Clean at (±1, 0), adversarial at (10 ± 1, 0): clean spread 1, mean gap 10; every neighbour is its own kind.
+  const x = [1, 0, -1, 0, 11, 0, 9, 0];
+  const r = separation(x, 4, 2, [0, 0, 1, 1]);
+  assert.ok(Math.abs(r.gap - 10) < 1e-12);
+  assert.equal(r.nn, 1);
+  // Interleaved on a line (c a c a): each point's nearest neighbour is the other kind.
+  const mixed = separation([0, 1, 2, 3], 4, 1, [false, true, false, true]);
+  assert.equal(mixed.nn, 0);
+  assert.ok(Math.abs(mixed.gap - 1) < 1e-12, "means 1 and 2, clean spread 1");
+  assert.throws(() => separation([0, 1], 2, 1, [0, 0]), /both clean and adversarial/);
+  assert.throws(() => separation([0, 1, 2], 2, 1, [0, 1]), /n >= 2 rows/);
 });
