@@ -11,8 +11,9 @@ import { syntheticNpz } from "./support/synthetic";
 import { parseNpy } from "../src/data/npy";
 
 const CLI = path.resolve(__dirname, "..", "src", "cli", "main.js");
+// Two workers whatever the machine's core count, so training takes the same steps everywhere.
 const mia = (args: string[], env: Record<string, string> = {}) => {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, ...env }, timeout: 120_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, MIA_WORKERS: "2", ...env }, timeout: 120_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
 
@@ -87,12 +88,12 @@ test("mia train: trains a task, reports JSON metrics, reuses the finished run; b
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mia-cli-train-"));
   const npz = path.join(dir, "bright.npz");
   syntheticNpz(npz);
-  const args = ["train", "--npz", npz, "--name", "bright", "--channels", "1", "--profile", "smoke", "--model", "resnet-tiny", "--epochs", "3", "--batch", "8", "--lr", "0.01", "--out", path.join(dir, "runs"), "--json"];
+  const args = ["train", "--npz", npz, "--name", "bright", "--channels", "1", "--profile", "smoke", "--model", "resnet-tiny", "--epochs", "6", "--batch", "8", "--lr", "0.003", "--out", path.join(dir, "runs"), "--json"];
   const r = mia(args);
   assert.equal(r.code, 0, r.err);
   const j = JSON.parse(r.out) as { reused: boolean; epochs: number; test: { accuracy: number; majorityAccuracy: number; confusion: number[][] }; runDir: string };
   assert.equal(j.reused, false);
-  assert.equal(j.epochs, 3);
+  assert.equal(j.epochs, 6);
   assert.ok(j.test.accuracy >= 0.9 && j.test.majorityAccuracy === 0.5, JSON.stringify(j.test));
   assert.ok(fs.existsSync(path.join(j.runDir, "model.json")));
   assert.match(r.err, /mia \| backend wasm/, "banner and progress go to stderr with --json");
@@ -100,9 +101,9 @@ test("mia train: trains a task, reports JSON metrics, reuses the finished run; b
   assert.equal(again.code, 0, again.err);
   assert.match(again.out, /reused the saved run/);
   assert.match(again.out, /test: accuracy \d+\.\d% \(majority class 50\.0%\), AUC/);
-  const changed = mia(args.map((a, i) => (args[i - 1] === "--epochs" ? "4" : a)));
+  const changed = mia(args.map((a, i) => (args[i - 1] === "--epochs" ? "7" : a)));
   assert.equal(changed.code, 1);
-  assert.match(changed.err, /used other settings:[\s\S]*epochs: saved 3, now 4[\s\S]*--force/);
+  assert.match(changed.err, /used other settings:[\s\S]*epochs: saved 6, now 7[\s\S]*--force/);
   assert.equal(mia(["train", "--task", "cxr", "--model", "resnet7"]).code, 2);
   assert.equal(mia(["train", "--task", "cxr", "--epochs", "0"]).code, 2);
   assert.equal(mia(["train", "--task", "nope"]).code, 2);
