@@ -1,15 +1,16 @@
 /**
  * Where a training step and a PGD iteration spend their time, per kernel (tf.profile).
- *   node dist/bench/profile.js [--size 64] [--batch 64] [--stock]
+ *   node dist/bench/profile.js [--size 64] [--batch 64] [--model resnet20-s2] [--backend wasm-stock]
+ * Without --model: the 1.23M benchmark ResNet of issue #4. MIA_NATIVE=0 profiles XNNPACK convolutions.
  */
 import { parseArgs } from "node:util";
 import "@tensorflow/tfjs-backend-wasm";
 import { tf } from "../src/backend/tf";
 import { registerWasmKernels } from "../src/backend/wasm-kernels";
 import { registerGradients } from "../src/backend/gradients";
-import { resnet } from "../src/models";
+import { buildModel, resnet } from "../src/models";
 
-const { values: v } = parseArgs({ options: { size: { type: "string", default: "64" }, batch: { type: "string", default: "64" }, backend: { type: "string", default: "wasm" } } });
+const { values: v } = parseArgs({ options: { size: { type: "string", default: "64" }, batch: { type: "string", default: "64" }, backend: { type: "string", default: "wasm" }, model: { type: "string" } } });
 
 async function table(label: string, fn: () => Promise<void>): Promise<void> {
   await fn(); // warm-up
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
   if (v.backend !== "wasm-stock") registerGradients();
   const size = Number(v.size);
   const batch = Number(v.batch);
-  const model = resnet({ inputShape: [size, size, 3], classes: 2, stem: 32, stages: [32, 64, 128, 256], blocks: 1 });
+  const model = v.model ? buildModel(v.model, [size, size, 3], 2, 0) : resnet({ inputShape: [size, size, 3], classes: 2, stem: 32, stages: [32, 64, 128, 256], blocks: 1 });
   const x = tf.randomUniform([batch, size, size, 3], 0, 1, "float32", 1);
   const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 2), "int32"), 2);
   const opt = tf.train.momentum(0.01, 0.9);

@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util";
 import "@tensorflow/tfjs-backend-wasm";
 import { tf } from "../src/backend/tf";
-import { registerWasmKernels } from "../src/backend/wasm-kernels";
+import { nativeStatus, registerWasmKernels } from "../src/backend/wasm-kernels";
 import { registerGradients } from "../src/backend/gradients";
 import { buildModel } from "../src/models";
 import { WasmPool, type PoolModel } from "../src/backend/parallel";
@@ -34,7 +34,9 @@ const warmup = Number(v.warmup);
 const workers = Number(v.workers);
 
 function emit(o: object): void {
-  console.log(JSON.stringify({ backend: workers > 1 ? `${v.backend}-x${workers}` : v.backend, model: v.model, size, batch, workers, ...o }));
+  // "wasm+onednn" when the oneDNN addon computes the convolutions and batch-norm loops.
+  const label = v.backend === "wasm" && nativeStatus().available ? "wasm+onednn" : v.backend;
+  console.log(JSON.stringify({ backend: workers > 1 ? `${label}-x${workers}` : label, model: v.model, size, batch, workers, ...o }));
 }
 
 /** Runs fn until the time budget is spent (at least once after one warm-up); returns seconds per call. */

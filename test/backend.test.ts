@@ -105,7 +105,8 @@ test("automatic selection on this machine passes the self-check; without native 
   });
   if (!nativeInstalled) {
     assert.equal(info.id, "wasm");
-    assert.equal(info.detail, "simd");
+    // SIMD, and which engine computes convolutions: the oneDNN addon where built, else XNNPACK with the reason.
+    assert.match(info.detail ?? "", /^simd; convolutions (oneDNN \d+\.\d+\.\d+ \w+|XNNPACK, oneDNN addon .+)$/);
     assert.deepEqual(info.skipped.map((s) => s.id), ["tfjs-node-gpu", "tfjs-node"]);
   }
   assert.equal(tf.getBackend(), info.backend);

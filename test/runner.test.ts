@@ -78,7 +78,7 @@ test("00-environment runs through Jupyter + tslab, and its HTML export renders i
   assert.match(first, /^mia \| backend \S+ .*\| tfjs 4\.22\.0 \| threads \d+ \| profile smoke \| node [\d.]+/);
   assert.equal(first.trim().split("\n").length, 1);
   const native = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"].some((p) => fs.existsSync(path.join(ROOT, "node_modules", p)));
-  if (!native) assert.match(first, /^mia \| backend wasm \(simd\)/);
+  if (!native) assert.match(first, /^mia \| backend wasm \(simd; convolutions (oneDNN|XNNPACK)/);
   // Autodiff gradient matched the closed form.
   const diff = /max \|difference\| {2}= ([\d.e+-]+)/.exec(streams);
   assert.ok(diff && Number(diff[1]) < 1e-5, `gradient check line: ${diff?.[0]}`);

@@ -2,14 +2,16 @@
  * The project's wasm kernels against the cpu backend (an independent implementation) and
  * against exact finite differences. Gradients of L = sum(conv2d(x, W) * R) are the two backprop
  * kernels with dy = R. Tolerance: |wasm - cpu| <= 1e-4 * (1 + max|cpu|), float32 sums of up to a
- * few hundred terms. Dilation is not covered: tfjs's conv2d gradient rejects dilation > 1, so
- * neither backprop kernel is ever called with it (the forward dilated conv is XNNPACK's own).
+ * few hundred terms. Every case runs twice: convolutions on XNNPACK, and on the oneDNN addon
+ * (native/dnnl) where it is built. Dilation is covered for the forward pass only: tfjs's conv2d
+ * gradient rejects dilation > 1, so neither backprop kernel is ever called with it.
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
 import "@tensorflow/tfjs-backend-wasm";
 import { tf } from "../src/backend";
-import { registerWasmKernels } from "../src/backend/wasm-kernels";
+import { nativeCounts, nativeStatus, registerWasmKernels, useNative } from "../src/backend/wasm-kernels";
 import { rng } from "../src/data/split";
 
 interface Case {
@@ -28,7 +30,7 @@ const random = (size: number, seed: number) => {
   return Float32Array.from({ length: size }, () => r() * 2 - 1);
 };
 
-async function grads(backend: string, c: Case, seed: number): Promise<{ dx: Float32Array; dw: Float32Array; y: number[] }> {
+async function grads(backend: string, c: Case, seed: number): Promise<{ dx: Float32Array; dw: Float32Array; y: Float32Array; shape: number[] }> {
   await tf.setBackend(backend);
   return tf.tidy(() => {
     const x = tf.tensor4d(random(c.n * c.h * c.w * c.ci, seed), [c.n, c.h, c.w, c.ci]);
@@ -36,8 +38,23 @@ async function grads(backend: string, c: Case, seed: number): Promise<{ dx: Floa
     const y = tf.conv2d(x, f, c.stride, c.pad);
     const dy = tf.tensor(random(y.size, seed + 2), y.shape);
     const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad))([x, f], dy);
-    return { dx: dx.dataSync() as Float32Array, dw: dw.dataSync() as Float32Array, y: y.shape };
+    return { dx: dx.dataSync() as Float32Array, dw: dw.dataSync() as Float32Array, y: y.dataSync() as Float32Array, shape: y.shape };
   });
+}
+
+/** The convolution engines under test: XNNPACK always; oneDNN where the addon is built. */
+const ENGINES = [
+  { name: "XNNPACK, no addon", on: false },
+  { name: "oneDNN addon", on: true },
+] as const;
+
+/** Skip the oneDNN pass only where it cannot be built (no libdnnl-dev); where it can, missing is a failure. */
+function skipNative(t: { skip(msg: string): void }): boolean {
+  const status = nativeStatus();
+  if (status.available) return false;
+  if (fs.existsSync("/usr/include/oneapi/dnnl/dnnl.hpp") && process.env.MIA_NATIVE !== "0") assert.fail(`libdnnl-dev is installed but the oneDNN addon is ${status.detail}: run make setup`);
+  t.skip(`oneDNN addon ${status.detail}`);
+  return true;
 }
 
 function assertClose(what: string, got: Float32Array, want: Float32Array): void {
@@ -72,16 +89,47 @@ after(async () => {
   await tf.setBackend("cpu");
 });
 
-test(`Conv2DBackpropFilter and Conv2DBackpropInput on wasm match the cpu backend (${CASES.length} shapes)`, async () => {
-  for (const [i, c] of CASES.entries()) {
-    const label = `${JSON.stringify(c)}`;
-    const cpu = await grads("cpu", c, 100 + i);
-    const wasm = await grads("wasm", c, 100 + i);
-    assert.deepEqual(wasm.y, cpu.y, `${label} forward shape`);
-    assertClose(`${label} dW`, wasm.dw, cpu.dw);
-    assertClose(`${label} dx`, wasm.dx, cpu.dx);
-  }
-});
+for (const engine of ENGINES)
+  test(`Conv2D, Conv2DBackpropFilter and Conv2DBackpropInput on wasm (${engine.name}) match the cpu backend (${CASES.length} shapes)`, async (t) => {
+    if (engine.on && skipNative(t)) return;
+    useNative(engine.on);
+    const before = nativeCounts();
+    try {
+      for (const [i, c] of CASES.entries()) {
+        const label = `${JSON.stringify(c)}`;
+        const cpu = await grads("cpu", c, 100 + i);
+        const wasm = await grads("wasm", c, 100 + i);
+        assert.deepEqual(wasm.shape, cpu.shape, `${label} forward shape`);
+        assertClose(`${label} y`, wasm.y, cpu.y);
+        assertClose(`${label} dW`, wasm.dw, cpu.dw);
+        assertClose(`${label} dx`, wasm.dx, cpu.dx);
+      }
+      // Each pass of each case really went to the engine under test (grads() runs the forward twice).
+      const after = nativeCounts();
+      const ran = (op: "forward" | "backwardData" | "backwardWeights") => after[op] - before[op];
+      if (engine.on) assert.deepEqual([ran("forward"), ran("backwardData"), ran("backwardWeights"), after.declined - before.declined], [2 * CASES.length, CASES.length, CASES.length, 0]);
+      else assert.deepEqual(after, before);
+    } finally {
+      useNative(true);
+    }
+  });
+
+for (const engine of ENGINES)
+  test(`dilated forward convolutions on wasm (${engine.name}) match the cpu backend`, async (t) => {
+    if (engine.on && skipNative(t)) return;
+    useNative(engine.on);
+    try {
+      for (const [i, [h, k, d, pad]] of ([[9, 3, 2, "same"], [10, 3, 3, "valid"], [8, 2, 2, "same"], [7, 1, 2, "valid"]] as const).entries()) {
+        const run = async (backend: string) => {
+          await tf.setBackend(backend);
+          return tf.tidy(() => tf.conv2d(tf.tensor4d(random(2 * h * h * 3, i), [2, h, h, 3]), tf.tensor4d(random(k * k * 3 * 4, i + 7), [k, k, 3, 4]), 1, pad, "NHWC", d).dataSync() as Float32Array);
+        };
+        assertClose(`h ${h} k ${k} dilation ${d} ${pad}`, await run("wasm"), await run("cpu"));
+      }
+    } finally {
+      useNative(true);
+    }
+  });
 
 test("wasm backprops equal exact finite differences (the loss is linear in x and in W)", async () => {
   await tf.setBackend("wasm");
@@ -132,7 +180,11 @@ test("memory stays flat over repeated backprops (tensors and the wasm heap)", as
   assert.equal(heap(), heapBefore, "wasm heap grew");
 });
 
-test("Sum and Mean over leading axes (matmul path) and other axes (stock path) match the cpu backend", async () => {
+for (const engine of ENGINES)
+  test(`Sum and Mean over leading axes (${engine.on ? "native loop" : "matmul path"}) and other axes (stock path) match the cpu backend`, async (t) => {
+  if (engine.on && skipNative(t)) return;
+  useNative(engine.on);
+  const before = nativeCounts().sumLeading;
   const shapes: Array<[number[], number[], boolean]> = [
     [[16, 8, 8, 5], [0, 1, 2], false], // BN statistics: N, H, W
     [[16, 8, 8, 5], [0, 1, 2], true],
@@ -159,4 +211,102 @@ test("Sum and Mean over leading axes (matmul path) and other axes (stock path) m
     assertClose(`mean ${shape} over ${axes}`, wasm.mean.dataSync() as Float32Array, cs.mean);
     tf.dispose([cpu.sum, cpu.mean, wasm.sum, wasm.mean]);
   }
+  // Native: the three leading-axes shapes of at least 64 rows, sum and mean each.
+  assert.equal(nativeCounts().sumLeading - before, engine.on ? 6 : 0);
+  useNative(true);
+});
+
+/** Runs fn on the cpu backend and on wasm, returning both results' values and shapes. */
+async function both(fn: () => tf.Tensor): Promise<{ cpu: Float32Array; wasm: Float32Array; cpuShape: number[]; wasmShape: number[] }> {
+  await tf.setBackend("cpu");
+  const c = tf.tidy(fn);
+  const cpu = { v: c.dataSync() as Float32Array, s: c.shape };
+  c.dispose();
+  await tf.setBackend("wasm");
+  const w = tf.tidy(fn);
+  const wasm = { v: Float32Array.from(w.dataSync() as Float32Array), s: w.shape };
+  w.dispose();
+  return { cpu: cpu.v, wasm: wasm.v, cpuShape: cpu.s, wasmShape: wasm.s };
+}
+
+for (const engine of ENGINES)
+  test(`FusedBatchNorm on wasm (${engine.name}) matches the cpu backend: per-channel, scalar and missing parameters`, async (t) => {
+    if (engine.on && skipNative(t)) return;
+    useNative(engine.on);
+    const before = nativeCounts().affineChannels;
+    const [n, h, w, c] = [3, 5, 6, 7];
+    const x = random(n * h * w * c, 41);
+    const vec = (seed: number, lo: number) => Float32Array.from(random(c, seed), (v) => lo + Math.abs(v));
+    const cases: Array<[string, () => tf.Tensor]> = [
+      ["all per channel", () => tf.batchNorm(tf.tensor4d(x, [n, h, w, c]), tf.tensor1d(vec(1, -0.5)), tf.tensor1d(vec(2, 0.1)), tf.tensor1d(vec(3, -1)), tf.tensor1d(vec(4, 0.5)), 1e-3)],
+      ["no offset or scale", () => tf.batchNorm(tf.tensor4d(x, [n, h, w, c]), tf.tensor1d(vec(5, 0)), tf.tensor1d(vec(6, 0.2)), undefined, undefined, 1e-5)],
+      ["one mean and variance for all channels", () => tf.batchNorm(tf.tensor4d(x, [n, h, w, c]), tf.tensor1d([0.3]), tf.tensor1d([2]), tf.tensor1d(vec(7, 0)), tf.tensor1d([1.5]), 1e-3)],
+      // Parameters that vary over width too are not per channel: the stock kernel.
+      ["per width and channel (stock)", () => tf.batchNorm(tf.tensor4d(x, [n, h, w, c]), tf.tensor2d(random(w * c, 8), [w, c]), tf.tensor2d(Float32Array.from(random(w * c, 9), (v) => 1 + v * v), [w, c]), undefined, undefined, 1e-3)],
+    ];
+    for (const [label, fn] of cases) {
+      const r = await both(fn);
+      assert.deepEqual(r.wasmShape, r.cpuShape);
+      assertClose(`batchNorm ${label}`, r.wasm, r.cpu);
+    }
+    assert.equal(nativeCounts().affineChannels - before, engine.on ? 3 : 0);
+    useNative(true);
+  });
+
+for (const engine of ENGINES)
+  test(`Add, Sub, Multiply and RealDiv on wasm (${engine.name}) match the cpu backend over per-channel, scalar and other broadcasts`, async (t) => {
+    if (engine.on && skipNative(t)) return;
+    useNative(engine.on);
+    const before = nativeCounts().binary;
+    const full = [2, 3, 4, 5];
+    const shapes: Array<[number[], number[], boolean]> = [
+      [full, full, true],
+      [full, [5], true],
+      [[5], full, true],
+      [[1, 1, 1, 5], full, true],
+      [full, [], true],
+      [[], full, true],
+      [[2, 1, 1, 1], full, false], // per batch item: stock
+      [[3, 1, 5], full, false], // per row and channel: stock
+    ];
+    const ops: Array<[string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor]> = [["add", tf.add], ["sub", tf.sub], ["mul", tf.mul], ["div", tf.div]];
+    let expected = 0;
+    for (const [i, [sa, sb, native]] of shapes.entries())
+      for (const [name, op] of ops) {
+        const va = random(Math.max(1, sa.reduce((p, q) => p * q, 1)), 60 + i);
+        // Divisors kept away from zero.
+        const vb = Float32Array.from(random(Math.max(1, sb.reduce((p, q) => p * q, 1)), 80 + i), (v) => (name === "div" ? 0.5 + Math.abs(v) : v));
+        const r = await both(() => op(tf.tensor(va, sa), tf.tensor(vb, sb)));
+        assert.deepEqual(r.wasmShape, r.cpuShape, `${name} ${sa} ${sb}`);
+        // One IEEE operation per element: equal to the last bit.
+        assert.deepEqual(Array.from(r.wasm), Array.from(r.cpu), `${name} ${JSON.stringify(sa)} with ${JSON.stringify(sb)}`);
+        if (native) expected++;
+      }
+    // int32 stays on the stock kernel.
+    await tf.setBackend("wasm");
+    assert.deepEqual(Array.from(tf.tidy(() => tf.mul(tf.tensor1d([2, 3], "int32"), tf.tensor1d([4, 5], "int32")).dataSync())), [8, 15]);
+    assert.equal(nativeCounts().binary - before, engine.on ? expected : 0);
+    useNative(true);
+  });
+
+test("Identity and same-dtype Cast share data without copying, and free it with the last tensor", async () => {
+  await tf.setBackend("wasm");
+  const buffers = () => [tf.memory().numDataBuffers, tf.backend().numDataIds()];
+  const start = buffers();
+  const x = tf.tensor1d([1, 2, 3, 4]);
+  const y = tf.clone(x); // Identity
+  const z = tf.cast(x, "float32");
+  assert.equal(y.dataId, x.dataId);
+  assert.equal(z.dataId, x.dataId);
+  const i = tf.cast(x, "int32"); // a real conversion: its own data
+  assert.deepEqual(buffers(), [start[0] + 2, start[1] + 2], "x's data once, plus the int32 copy");
+  x.dispose();
+  assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3, 4], "the clone outlives the original");
+  y.dispose();
+  assert.deepEqual(Array.from(z.dataSync()), [1, 2, 3, 4]);
+  assert.deepEqual(buffers(), [start[0] + 2, start[1] + 2]);
+  z.dispose();
+  assert.deepEqual(Array.from(i.dataSync()), [1, 2, 3, 4]);
+  i.dispose();
+  assert.deepEqual(buffers(), start, "every buffer freed with its last tensor");
 });

@@ -8,7 +8,7 @@
 import * as os from "node:os";
 import { tf } from "./tf";
 import { selfCheck } from "./selfcheck";
-import { registerWasmKernels } from "./wasm-kernels";
+import { nativeStatus, registerWasmKernels } from "./wasm-kernels";
 import { registerGradients } from "./gradients";
 
 /** A tfjs backend name ("tensorflow", "wasm", "cpu", or one a test registers). */
@@ -91,7 +91,11 @@ export function defaultCandidates(): BackendCandidate[] {
       },
       // Node cannot start the wasm backend's pthreads, so it computes on one thread.
       threads: () => (require("@tensorflow/tfjs-backend-wasm") as typeof import("@tensorflow/tfjs-backend-wasm")).getThreadsCount(),
-      detail: async () => ((await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) ? "simd" : "no simd"),
+      detail: async () => {
+        const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) ? "simd" : "no simd";
+        const native = nativeStatus();
+        return `${simd}; convolutions ${native.available ? native.detail : `XNNPACK, oneDNN addon ${native.detail}`}`;
+      },
     },
     { id: "cpu", backend: "cpu", load: async () => {}, threads: () => 1 },
   ];

@@ -4,8 +4,10 @@
  *   dW[kh,kw,ci,co] = sum_{n,oh,ow} x[n, oh*s+kh-pt, ow*s+kw-pl, ci] * dy[n,oh,ow,co]
  * is a convolution of x' = x as [Ci, H, W, N] (batch <-> channels) with the "filter"
  * dy' = dy as [OH, OW, N, Co], stride 1 and dilation s, giving [Ci, KH, KW, Co].
+ * With the oneDNN addon built, oneDNN computes it.
  */
 import { tf } from "../tf";
+import { runNative } from "./native";
 import { call, free, nhwcConvInfo, stockKernel, type WasmBackend } from "./util";
 
 let conv2d: tf.KernelFunc;
@@ -19,6 +21,8 @@ function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: Wa
   const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   const info = nhwcConvInfo(x.shape, a.filterShape, a);
   if (info === null) throw new Error("wasm Conv2DBackpropFilter supports NHWC only (the layout tfjs models use)");
+  const native = runNative("backwardWeights", backend, x, dy, [...a.filterShape], info);
+  if (native !== null) return native;
   const { inHeight: ih, inWidth: iw, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co } = info;
   const top = info.padInfo.top;
   const left = info.padInfo.left;

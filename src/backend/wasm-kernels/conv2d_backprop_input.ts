@@ -3,9 +3,10 @@
  * transposed convolution is a convolution of dy with the filter flipped in space and its in/out
  * channels swapped. With stride s, output rows and columns fall into s*s phases, each a stride-1
  * convolution of dy with the filter taps of matching parity (sub-pixel decomposition), so no work
- * is spent on the zeros a dilated dy would hold.
+ * is spent on the zeros a dilated dy would hold. With the oneDNN addon built, oneDNN computes it.
  */
 import { tf } from "../tf";
+import { runNative } from "./native";
 import { call, free, nhwcConvInfo, replacing, stockKernel, view, type WasmBackend } from "./util";
 
 let conv2d: tf.KernelFunc;
@@ -78,6 +79,8 @@ function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: Was
   const info = nhwcConvInfo(a.inputShape, filter.shape, a);
   if (info === null) return fallback(args) as tf.TensorInfo;
   const { batchSize: n, inHeight: ih, inWidth: iw, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, inChannels: ci } = info;
+  const native = runNative("backwardData", backend, dy, filter, [n, ih, iw, ci], info);
+  if (native !== null) return native;
   const rows = Array.from({ length: sh }, (_, r) => phase(r, sh, info.padInfo.top, kh, ih, oh));
   const cols = Array.from({ length: sw }, (_, r) => phase(r, sw, info.padInfo.left, kw, iw, ow));
   if ([...rows, ...cols].some((p) => p.taps > 0 && p.count > 0 && (p.before < 0 || p.after < 0))) return viaDilation(backend, dy, filter, info);

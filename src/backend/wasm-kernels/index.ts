@@ -3,12 +3,22 @@
  * once, when the wasm backend is selected (src/backend/select.ts).
  */
 import { tf } from "../tf";
+import { addConfig } from "./add";
+import { castConfig } from "./cast";
+import { conv2DConfig } from "./conv2d";
 import { conv2DBackpropFilterConfig } from "./conv2d_backprop_filter";
 import { conv2DBackpropInputConfig } from "./conv2d_backprop_input";
+import { fusedBatchNormConfig } from "./fused_batch_norm";
+import { identityConfig } from "./identity";
 import { meanConfig } from "./mean";
+import { multiplyConfig } from "./multiply";
+import { realDivConfig } from "./real_div";
+import { subConfig } from "./sub";
 import { sumConfig } from "./sum";
 
-const KERNELS = [conv2DBackpropFilterConfig, conv2DBackpropInputConfig, sumConfig, meanConfig];
+export { nativeCounts, nativeLoops, nativeStatus, useNative } from "./native";
+
+const KERNELS = [conv2DConfig, conv2DBackpropFilterConfig, conv2DBackpropInputConfig, fusedBatchNormConfig, sumConfig, meanConfig, identityConfig, castConfig, addConfig, subConfig, multiplyConfig, realDivConfig];
 
 let registered: string[] | undefined;
 

@@ -2,9 +2,11 @@
  * Shared by sum.ts and mean.ts: reductions over the leading axes (e.g. N, H, W of an NHWC activation: batch-norm statistics
  * and their gradients). The stock wasm kernels transpose the whole tensor to make those axes
  * innermost; here the reduction is one matrix product, ones[1, M] x X[M, C], through the wasm
- * BatchMatMul (XNNPACK). Other reductions go to the stock kernels.
+ * BatchMatMul (XNNPACK), or one native column-sum loop where the oneDNN addon is built. Other
+ * reductions go to the stock kernels.
  */
 import { tf } from "../tf";
+import { nativeLoops } from "./native";
 import { call, free, stockKernel, view, type WasmBackend } from "./util";
 
 let batchMatMul: tf.KernelFunc | undefined;
@@ -37,12 +39,18 @@ export function reduceLeading(kind: "sum" | "mean", stock: tf.KernelFunc) {
     // Small reductions are not worth a matmul call.
     if (split === null || split[0] < 64) return stock(args) as tf.TensorInfo;
     const [m, c] = split;
+    const outShape = keepDims ? x.shape.map((d, i) => (i < axes.length ? 1 : d)) : x.shape.slice(axes.length);
+    const native = nativeLoops();
+    if (native !== null) {
+      const out = backend.makeOutput(outShape, "float32");
+      native.sumLeading(view(backend, x), view(backend, out), kind === "mean" ? 1 / m : 1);
+      return out;
+    }
     const ones = backend.makeOutput([1, 1, m], "float32");
     view(backend, ones).fill(kind === "mean" ? 1 / m : 1);
     const b = call(reshape!, backend, { x }, { shape: [1, m, c] });
     const prod = call(batchMatMul!, backend, { a: ones, b }, { transposeA: false, transposeB: false });
     free(backend, ones, b);
-    const outShape = keepDims ? x.shape.map((d, i) => (i < axes.length ? 1 : d)) : x.shape.slice(axes.length);
     const out = call(reshape!, backend, { x: prod }, { shape: outShape });
     free(backend, prod);
     return out;

@@ -1,0 +1,318 @@
+// Convolutions for tfjs-backend-wasm tensors, computed by oneDNN (Debian's libdnnl).
+//
+// Why: XNNPACK in wasm runs a 3x3 convolution at ~26 GFLOP/s per core (128-bit SIMD, no FMA);
+// oneDNN's JIT kernels use the CPU's AVX2/AVX-512 and FMA. The tensors stay where tfjs keeps
+// them: each function takes Float32Array views on the wasm heap (no copies) in tfjs' layouts,
+// activations NHWC and filters HWIO, and reorders to oneDNN's blocked layouts when that pays.
+//
+// JS calls: forward(x, w, y, p), backwardData(dy, w, dx, p), backwardWeights(x, dy, dw, p),
+// where p = Int32Array [N, IH, IW, IC, OH, OW, OC, KH, KW, SH, SW, DH, DW, PT, PL, PB, PR]
+// (dilations as in tfjs: 1 = none). setThreads(n) sets the calling thread's OpenMP team.
+// Two memory-bound per-channel loops that the wasm backend runs with scalar code, for batch norm:
+// affineChannels(x, a, b, y): y = x * a[c] + b[c]; sumLeading(x, out, scale): out[c] = scale *
+// sum over rows of x viewed as [M, C]. binary(op, a, b, out, c): elementwise +, -, *, / where
+// each operand is full-size, a per-channel vector (length c) or a scalar.
+#include <node_api.h>
+#include <omp.h>
+#include <dnnl.hpp>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <algorithm>
+#include <unordered_map>
+#include <vector>
+
+using namespace dnnl;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+namespace {
+
+enum Kind { FWD = 0, BWD_DATA = 1, BWD_WEIGHTS = 2 };
+
+struct Geometry {
+  int n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
+};
+
+struct Entry {
+  memory::desc src, wei, dst;  // the layouts oneDNN chose
+  primitive prim;
+};
+
+// One engine, stream and primitive cache per thread: worker_threads call concurrently.
+struct ThreadState {
+  engine eng{engine::kind::cpu, 0};
+  stream strm{eng};
+  std::unordered_map<std::string, std::shared_ptr<Entry>> cache;
+};
+thread_local std::unique_ptr<ThreadState> tls;
+ThreadState& state() {
+  if (!tls) tls.reset(new ThreadState());
+  return *tls;
+}
+
+memory::dims srcDims(const Geometry& g) { return {g.n, g.ic, g.ih, g.iw}; }
+memory::dims weiDims(const Geometry& g) { return {g.oc, g.ic, g.kh, g.kw}; }
+memory::dims dstDims(const Geometry& g) { return {g.n, g.oc, g.oh, g.ow}; }
+
+std::shared_ptr<Entry> entryFor(Kind kind, const Geometry& g) {
+  ThreadState& st = state();
+  std::string key(reinterpret_cast<const char*>(&g), sizeof g);
+  key.push_back(static_cast<char>(kind));
+  auto it = st.cache.find(key);
+  if (it != st.cache.end()) return it->second;
+  const memory::dims strides{g.sh, g.sw}, dil{g.dh - 1, g.dw - 1}, pl{g.pt, g.pl}, pr{g.pb, g.pr};
+  // format any: oneDNN picks its fastest (blocked) layouts; we reorder in and out.
+  const memory::desc src(srcDims(g), dt::f32, tag::any), wei(weiDims(g), dt::f32, tag::any), dst(dstDims(g), dt::f32, tag::any);
+  auto fd = convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, src, wei, dst, strides, dil, pl, pr);
+  auto fpd = convolution_forward::primitive_desc(fd, st.eng);
+  auto e = std::make_shared<Entry>();
+  if (kind == FWD) {
+    e->src = fpd.src_desc(); e->wei = fpd.weights_desc(); e->dst = fpd.dst_desc();
+    e->prim = convolution_forward(fpd);
+  } else if (kind == BWD_DATA) {
+    auto bd = convolution_backward_data::desc(algorithm::convolution_direct, src, wei, dst, strides, dil, pl, pr);
+    auto pd = convolution_backward_data::primitive_desc(bd, st.eng, fpd);
+    e->src = pd.diff_src_desc(); e->wei = pd.weights_desc(); e->dst = pd.diff_dst_desc();
+    e->prim = convolution_backward_data(pd);
+  } else {
+    auto bw = convolution_backward_weights::desc(algorithm::convolution_direct, src, wei, dst, strides, dil, pl, pr);
+    auto pd = convolution_backward_weights::primitive_desc(bw, st.eng, fpd);
+    e->src = pd.src_desc(); e->wei = pd.diff_weights_desc(); e->dst = pd.diff_dst_desc();
+    e->prim = convolution_backward_weights(pd);
+  }
+  st.cache.emplace(key, e);
+  return e;
+}
+
+// Run `kind` on user buffers in tfjs layouts (src NHWC, weights HWIO, dst NHWC).
+void run(Kind kind, const Geometry& g, float* srcPtr, float* weiPtr, float* dstPtr) {
+  ThreadState& st = state();
+  auto e = entryFor(kind, g);
+  memory uSrc({srcDims(g), dt::f32, tag::nhwc}, st.eng, srcPtr);
+  memory uWei({weiDims(g), dt::f32, tag::hwio}, st.eng, weiPtr);
+  memory uDst({dstDims(g), dt::f32, tag::nhwc}, st.eng, dstPtr);
+  // Inputs are reordered in before, the output reordered out after.
+  auto in = [&](memory& user, const memory::desc& want) {
+    if (user.get_desc() == want) return user;
+    memory m(want, st.eng);
+    reorder(user, m).execute(st.strm, user, m);
+    return m;
+  };
+  auto out = [&](memory& user, const memory::desc& want) { return user.get_desc() == want ? user : memory(want, st.eng); };
+  if (kind == FWD) {
+    memory s = in(uSrc, e->src), w = in(uWei, e->wei), d = out(uDst, e->dst);
+    e->prim.execute(st.strm, {{DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, d}});
+    if (d != uDst) reorder(d, uDst).execute(st.strm, d, uDst);
+  } else if (kind == BWD_DATA) {
+    memory dd = in(uDst, e->dst), w = in(uWei, e->wei), ds = out(uSrc, e->src);
+    e->prim.execute(st.strm, {{DNNL_ARG_DIFF_DST, dd}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, ds}});
+    if (ds != uSrc) reorder(ds, uSrc).execute(st.strm, ds, uSrc);
+  } else {
+    memory s = in(uSrc, e->src), dd = in(uDst, e->dst), dw = out(uWei, e->wei);
+    e->prim.execute(st.strm, {{DNNL_ARG_SRC, s}, {DNNL_ARG_DIFF_DST, dd}, {DNNL_ARG_DIFF_WEIGHTS, dw}});
+    if (dw != uWei) reorder(dw, uWei).execute(st.strm, dw, uWei);
+  }
+  st.strm.wait();
+}
+
+napi_value throwError(napi_env env, const std::string& msg) {
+  napi_throw_error(env, nullptr, msg.c_str());
+  return nullptr;
+}
+
+// A Float32Array's data pointer and length (in elements), or false.
+bool floats(napi_env env, napi_value v, float** data, size_t* length) {
+  napi_typedarray_type type;
+  void* raw;
+  napi_value buf;
+  size_t offset;
+  if (napi_get_typedarray_info(env, v, &type, length, &raw, &buf, &offset) != napi_ok || type != napi_float32_array) return false;
+  *data = static_cast<float*>(raw);
+  return true;
+}
+
+// args: a, b, c (Float32Array), p (Int32Array of 17): the buffers in the order the kind names them.
+napi_value conv(napi_env env, napi_callback_info info, Kind kind) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 4) return throwError(env, "mia_dnnl: expected (a, b, c, params)");
+  float* buf[3];
+  size_t len[3];
+  for (int i = 0; i < 3; i++)
+    if (!floats(env, argv[i], &buf[i], &len[i])) return throwError(env, "mia_dnnl: arguments 1-3 must be Float32Arrays");
+  napi_typedarray_type type;
+  size_t plen;
+  void* praw;
+  napi_value pbuf;
+  size_t poff;
+  if (napi_get_typedarray_info(env, argv[3], &type, &plen, &praw, &pbuf, &poff) != napi_ok || type != napi_int32_array || plen != 17)
+    return throwError(env, "mia_dnnl: params must be an Int32Array of 17");
+  Geometry g;
+  std::memcpy(&g, praw, sizeof g);
+  const size_t nSrc = size_t(g.n) * g.ih * g.iw * g.ic, nWei = size_t(g.kh) * g.kw * g.ic * g.oc, nDst = size_t(g.n) * g.oh * g.ow * g.oc;
+  // Buffer order per kind: FWD (x, w, y), BWD_DATA (dy, w, dx), BWD_WEIGHTS (x, dy, dw).
+  float *src, *wei, *dst;
+  size_t lSrc, lWei, lDst;
+  if (kind == FWD) { src = buf[0]; lSrc = len[0]; wei = buf[1]; lWei = len[1]; dst = buf[2]; lDst = len[2]; }
+  else if (kind == BWD_DATA) { dst = buf[0]; lDst = len[0]; wei = buf[1]; lWei = len[1]; src = buf[2]; lSrc = len[2]; }
+  else { src = buf[0]; lSrc = len[0]; dst = buf[1]; lDst = len[1]; wei = buf[2]; lWei = len[2]; }
+  if (lSrc != nSrc || lWei != nWei || lDst != nDst) return throwError(env, "mia_dnnl: buffer sizes do not match the geometry");
+  try {
+    run(kind, g, src, wei, dst);
+  } catch (const dnnl::error& e) {
+    return throwError(env, std::string("mia_dnnl: oneDNN: ") + e.what());
+  } catch (const std::exception& e) {
+    return throwError(env, std::string("mia_dnnl: ") + e.what());
+  }
+  return nullptr;
+}
+
+napi_value Forward(napi_env env, napi_callback_info info) { return conv(env, info, FWD); }
+napi_value BackwardData(napi_env env, napi_callback_info info) { return conv(env, info, BWD_DATA); }
+napi_value BackwardWeights(napi_env env, napi_callback_info info) { return conv(env, info, BWD_WEIGHTS); }
+
+// affineChannels(x, a, b, y), C = a.length: y[m, c] = x[m, c] * a[c] + b[c].
+napi_value AffineChannels(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float *x, *a, *b, *y;
+  size_t nx, na, nb, ny;
+  if (argc != 4 || !floats(env, argv[0], &x, &nx) || !floats(env, argv[1], &a, &na) || !floats(env, argv[2], &b, &nb) || !floats(env, argv[3], &y, &ny))
+    return throwError(env, "mia_dnnl: affineChannels(x, a, b, y) takes four Float32Arrays");
+  if (na == 0 || nb != na || ny != nx || nx % na != 0) return throwError(env, "mia_dnnl: affineChannels: sizes do not match");
+  const size_t c = na, m = nx / na;
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < m; i++) {
+    const float* xi = x + i * c;
+    float* yi = y + i * c;
+    for (size_t k = 0; k < c; k++) yi[k] = xi[k] * a[k] + b[k];
+  }
+  return nullptr;
+}
+
+// sumLeading(x, out, scale), C = out.length: out[c] = scale * sum_m x[m, c]. Rows are summed in
+// float blocks of 64 (vectorised across channels), blocks in double, so M in the millions stays exact to float.
+napi_value SumLeading(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float *x, *out;
+  size_t nx, nc;
+  double scale;
+  if (argc != 3 || !floats(env, argv[0], &x, &nx) || !floats(env, argv[1], &out, &nc) || napi_get_value_double(env, argv[2], &scale) != napi_ok)
+    return throwError(env, "mia_dnnl: sumLeading(x, out, scale) takes two Float32Arrays and a number");
+  if (nc == 0 || nx % nc != 0) return throwError(env, "mia_dnnl: sumLeading: x's size is not a multiple of out's");
+  const size_t c = nc, m = nx / nc, block = 64;
+  std::vector<double> total(c, 0.0);
+  std::vector<float> acc(c);
+  for (size_t r0 = 0; r0 < m; r0 += block) {
+    const size_t r1 = std::min(m, r0 + block);
+    std::fill(acc.begin(), acc.end(), 0.0f);
+    for (size_t r = r0; r < r1; r++) {
+      const float* xr = x + r * c;
+      for (size_t k = 0; k < c; k++) acc[k] += xr[k];
+    }
+    for (size_t k = 0; k < c; k++) total[k] += acc[k];
+  }
+  for (size_t k = 0; k < c; k++) out[k] = static_cast<float>(total[k] * scale);
+  return nullptr;
+}
+
+// binary(op, a, b, out, c): out = a op b (op 0 add, 1 sub, 2 mul, 3 div) over out viewed as
+// [M, c]; an operand of out's size is read per element, of size c per channel, of size 1 as a scalar.
+template <int OP>
+inline float apply(float x, float y) {
+  if constexpr (OP == 0) return x + y;
+  else if constexpr (OP == 1) return x - y;
+  else if constexpr (OP == 2) return x * y;
+  else return x / y;
+}
+template <int OP>
+void binaryLoop(const float* a, size_t na, const float* b, size_t nb, float* out, size_t n, size_t c) {
+  if (na == n && nb == n) {
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) out[i] = apply<OP>(a[i], b[i]);
+    return;
+  }
+  const size_t m = n / c;
+  // Row r of an operand: full-size moves by c per row, a channel vector or scalar stays put.
+  const size_t sa = na == n ? c : 0, sb = nb == n ? c : 0;
+  const bool scalarA = na == 1, scalarB = nb == 1;
+#pragma omp parallel for schedule(static)
+  for (size_t r = 0; r < m; r++) {
+    const float* ar = a + r * sa;
+    const float* br = b + r * sb;
+    float* o = out + r * c;
+    if (scalarA) { const float x = a[0]; for (size_t k = 0; k < c; k++) o[k] = apply<OP>(x, br[k]); }
+    else if (scalarB) { const float y = b[0]; for (size_t k = 0; k < c; k++) o[k] = apply<OP>(ar[k], y); }
+    else for (size_t k = 0; k < c; k++) o[k] = apply<OP>(ar[k], br[k]);
+  }
+}
+
+napi_value Binary(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  int32_t op = -1;
+  uint32_t c = 0;
+  float *a, *b, *out;
+  size_t na, nb, n;
+  if (argc != 5 || napi_get_value_int32(env, argv[0], &op) != napi_ok || !floats(env, argv[1], &a, &na) || !floats(env, argv[2], &b, &nb) ||
+      !floats(env, argv[3], &out, &n) || napi_get_value_uint32(env, argv[4], &c) != napi_ok)
+    return throwError(env, "mia_dnnl: binary(op, a, b, out, c) takes an op, three Float32Arrays and a channel count");
+  const auto ok = [&](size_t k) { return k == n || k == c || k == 1; };
+  if (op < 0 || op > 3 || c == 0 || n % c != 0 || !ok(na) || !ok(nb)) return throwError(env, "mia_dnnl: binary: sizes do not broadcast per channel");
+  // A length-c operand with c == n is full-size; with c == 1 a scalar: both cases are covered above.
+  switch (op) {
+    case 0: binaryLoop<0>(a, na, b, nb, out, n, c); break;
+    case 1: binaryLoop<1>(a, na, b, nb, out, n, c); break;
+    case 2: binaryLoop<2>(a, na, b, nb, out, n, c); break;
+    default: binaryLoop<3>(a, na, b, nb, out, n, c); break;
+  }
+  return nullptr;
+}
+
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  int32_t n = 0;
+  if (argc != 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1) return throwError(env, "mia_dnnl: setThreads(n >= 1)");
+  omp_set_num_threads(n);
+  return nullptr;
+}
+
+napi_value Version(napi_env env, napi_callback_info) {
+  const dnnl_version_t* v = dnnl_version();
+  const char* isa = "sse41";
+  switch (dnnl::get_effective_cpu_isa()) {
+    case cpu_isa::avx: isa = "avx"; break;
+    case cpu_isa::avx2: case cpu_isa::avx2_vnni: isa = "avx2"; break;
+    case cpu_isa::avx512_core: case cpu_isa::avx512_core_vnni: case cpu_isa::avx512_core_bf16: case cpu_isa::avx512_core_amx: isa = "avx512"; break;
+    default: break;
+  }
+  std::string s = std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch) + " " + isa;
+  napi_value out;
+  napi_create_string_utf8(env, s.c_str(), s.size(), &out);
+  return out;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  const napi_property_descriptor props[] = {
+      {"forward", nullptr, Forward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"backwardData", nullptr, BackwardData, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"backwardWeights", nullptr, BackwardWeights, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"affineChannels", nullptr, AffineChannels, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sumLeading", nullptr, SumLeading, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"version", nullptr, Version, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof *props, props);
+  return exports;
+}

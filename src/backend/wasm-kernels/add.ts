@@ -1,0 +1,4 @@
+/** Add: per-channel broadcasts in one native loop (binary.ts). */
+import { binaryConfig } from "./binary";
+
+export const addConfig = binaryConfig("Add");

@@ -1,0 +1,4 @@
+/** Multiply: per-channel broadcasts in one native loop (binary.ts). */
+import { binaryConfig } from "./binary";
+
+export const multiplyConfig = binaryConfig("Multiply");

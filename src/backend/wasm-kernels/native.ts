@@ -1,0 +1,133 @@
+/**
+ * The optional oneDNN addon (native/dnnl, built by `make setup` where Debian's libdnnl-dev is
+ * installed): convolutions on the wasm heap's own Float32Arrays at native AVX2/AVX-512 speed, and
+ * the per-channel loops of batch norm and its gradient (scale-and-shift, column sums, broadcast
+ * elementwise ops) that the wasm backend runs as scalar code.
+ * XNNPACK in wasm is bound by 128-bit SIMD without FMA (bench/conv-ceiling.ts); oneDNN is what
+ * PyTorch's CPU convolutions use. Missing or disabled (MIA_NATIVE=0), every kernel keeps its
+ * XNNPACK path, so the addon changes speed, never results beyond float rounding.
+ */
+import * as os from "node:os";
+import * as path from "node:path";
+import { isMainThread } from "node:worker_threads";
+import { REPO_ROOT } from "../../data/root";
+import { tf } from "../tf";
+import { view, type WasmBackend } from "./util";
+
+interface Addon {
+  forward(x: Float32Array, w: Float32Array, y: Float32Array, p: Int32Array): void;
+  backwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, p: Int32Array): void;
+  backwardWeights(x: Float32Array, dy: Float32Array, dw: Float32Array, p: Int32Array): void;
+  affineChannels(x: Float32Array, a: Float32Array, b: Float32Array, y: Float32Array): void;
+  sumLeading(x: Float32Array, out: Float32Array, scale: number): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, channels: number): void;
+  setThreads(n: number): void;
+  version(): string;
+}
+
+/** Where `make setup` builds the addon (MIA_NATIVE_PATH overrides). */
+export function addonPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.MIA_NATIVE_PATH?.trim() || path.join(REPO_ROOT, "build", "native", "mia_dnnl.node");
+}
+
+let state: { addon: Addon | null; reason: string } | undefined;
+let enabled = true;
+
+/** Turns the addon off (XNNPACK everywhere) or back on, in this thread; for comparisons and tests. */
+export function useNative(on: boolean): void {
+  enabled = on;
+}
+
+/** Loads the addon once per thread; null (with the reason in `nativeStatus`) when unavailable. */
+export function nativeConv(): Addon | null {
+  if (state) return state.addon;
+  const env = process.env;
+  if (env.MIA_NATIVE === "0") {
+    state = { addon: null, reason: "disabled (MIA_NATIVE=0)" };
+    return null;
+  }
+  const file = addonPath(env);
+  try {
+    const addon = require(file) as Addon;
+    // One OpenMP thread per pool worker (the pool already uses every core); all cores on the main thread.
+    const threads = env.MIA_NATIVE_THREADS ? Number(env.MIA_NATIVE_THREADS) : isMainThread ? os.availableParallelism() : 1;
+    if (!(Number.isInteger(threads) && threads >= 1)) throw new Error(`MIA_NATIVE_THREADS must be a whole number >= 1, got '${env.MIA_NATIVE_THREADS}'`);
+    addon.setThreads(threads);
+    state = { addon, reason: `oneDNN ${addon.version()}` };
+  } catch (err) {
+    const msg = err instanceof Error ? err.message.split("\n")[0] : String(err);
+    const missing = /Cannot find module/.test(msg);
+    state = { addon: null, reason: missing ? "not built (make setup builds it where libdnnl-dev is installed)" : `failed to load: ${msg}` };
+    if (env.MIA_NATIVE === "1") throw new Error(`MIA_NATIVE=1 but the oneDNN addon ${file} is ${state.reason}`);
+  }
+  return state.addon;
+}
+
+/** "oneDNN 2.6.3 avx512", or why the convolutions stay on XNNPACK. */
+export function nativeStatus(): { available: boolean; detail: string } {
+  const addon = nativeConv();
+  return { available: addon !== null, detail: state!.reason };
+}
+
+/** The addon's geometry vector for a tfjs Conv2DInfo (NHWC, HWIO, groups 1). */
+export function geometry(info: tf.backend_util.Conv2DInfo): Int32Array {
+  const p = info.padInfo;
+  return Int32Array.from([
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels,
+    info.outHeight, info.outWidth, info.outChannels,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth,
+    info.dilationHeight, info.dilationWidth, p.top, p.left, p.bottom, p.right,
+  ]);
+}
+
+export type NativeOp = "forward" | "backwardData" | "backwardWeights";
+
+const counts = { forward: 0, backwardData: 0, backwardWeights: 0, affineChannels: 0, sumLeading: 0, binary: 0, declined: 0 };
+
+/** The addon for the per-channel loops, or null (missing, or turned off with useNative(false)). */
+export function nativeLoops(): Pick<Addon, "affineChannels" | "sumLeading" | "binary"> | null {
+  const addon = enabled ? nativeConv() : null;
+  if (addon === null) return null;
+  return {
+    affineChannels: (x, a, b, y) => {
+      addon.affineChannels(x, a, b, y);
+      counts.affineChannels++;
+    },
+    sumLeading: (x, out, scale) => {
+      addon.sumLeading(x, out, scale);
+      counts.sumLeading++;
+    },
+    binary: (op, a, b, out, channels) => {
+      addon.binary(op, a, b, out, channels);
+      counts.binary++;
+    },
+  };
+}
+
+/** Convolution passes run by oneDNN in this thread so far, and those it declined (tests, benchmarks). */
+export function nativeCounts(): Readonly<typeof counts> {
+  return { ...counts };
+}
+
+/**
+ * Runs one convolution pass natively into a new output of `outShape`, or returns null when the
+ * addon is missing or oneDNN declines the geometry (the caller then uses XNNPACK).
+ */
+export function runNative(op: NativeOp, backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, outShape: number[], info: tf.backend_util.Conv2DInfo): tf.TensorInfo | null {
+  const addon = enabled ? nativeConv() : null;
+  if (addon === null || a.dtype !== "float32" || b.dtype !== "float32") return null;
+  const out = backend.makeOutput(outShape, "float32");
+  // Views after the allocation: a grown wasm memory detaches earlier views.
+  try {
+    addon[op](view(backend, a), view(backend, b), view(backend, out), geometry(info));
+  } catch (err) {
+    backend.disposeData(out.dataId);
+    if (err instanceof Error && /oneDNN:/.test(err.message)) {
+      counts.declined++;
+      return null;
+    }
+    throw err;
+  }
+  counts[op]++;
+  return out;
+}

@@ -1,0 +1,4 @@
+/** RealDiv: per-channel broadcasts in one native loop (binary.ts). */
+import { binaryConfig } from "./binary";
+
+export const realDivConfig = binaryConfig("RealDiv");
