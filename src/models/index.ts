@@ -6,3 +6,4 @@ export * from "./registry";
 export * from "./features";
 export * from "./preprocess";
 export * from "./split";
+export * from "./batchnorm";

@@ -5,6 +5,7 @@
  * (`conv{s}_block{b}_out`, stage s >= 2) so the same feature access works.
  */
 import { tf } from "../backend/tf";
+import { batchNormalization } from "./batchnorm";
 import { Conv2D } from "./conv";
 import { classifierHead, type HeadKind } from "./head";
 import { LocalContrast, type Preprocess } from "./preprocess";
@@ -35,7 +36,7 @@ export function plainCnn(spec: PlainCnnSpec): tf.LayersModel {
     for (let b = 0; b < n; b++, layer++) {
       const name = `conv${s + 2}_block${b + 1}`;
       x = new Conv2D({ filters: spec.width * 2 ** s, kernelSize: 3, padding: "same", seed: seed++, name: `${name}_1_conv` }).apply(x) as tf.SymbolicTensor;
-      x = tf.layers.batchNormalization({ name: `${name}_1_bn`, momentum: 0.9, epsilon: 1e-5 }).apply(x) as tf.SymbolicTensor;
+      x = batchNormalization({ name: `${name}_1_bn`, momentum: 0.9, epsilon: 1e-5 }).apply(x) as tf.SymbolicTensor;
       x = tf.layers.reLU({ name: `${name}_out` }).apply(x) as tf.SymbolicTensor;
     }
     x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: "same", name: `pool${s + 2}` }).apply(x) as tf.SymbolicTensor;

@@ -11,6 +11,7 @@
  * output" is the last `conv3_block*_out` whatever the depth (see features.ts).
  */
 import { tf } from "../backend/tf";
+import { batchNormalization } from "./batchnorm";
 import { Conv2D } from "./conv";
 import { classifierHead, type HeadKind } from "./head";
 import { LocalContrast, type Preprocess } from "./preprocess";
@@ -47,7 +48,7 @@ export function resnet(spec: ResNetSpec): tf.LayersModel {
   const conv = (x: tf.SymbolicTensor, filters: number, k: number, stride: number, name: string, padding: "same" | "valid" = "same") =>
     new Conv2D({ filters, kernelSize: k, strides: stride, padding, useBias: keras, seed: seed++, name }).apply(x) as tf.SymbolicTensor;
   const bn = (x: tf.SymbolicTensor, name: string) =>
-    tf.layers.batchNormalization({ name, momentum: keras ? 0.99 : 0.9, epsilon: keras ? 1.001e-5 : 1e-5 }).apply(x) as tf.SymbolicTensor;
+    batchNormalization({ name, momentum: keras ? 0.99 : 0.9, epsilon: keras ? 1.001e-5 : 1e-5 }).apply(x) as tf.SymbolicTensor;
   const relu = (x: tf.SymbolicTensor, name: string) => tf.layers.reLU({ name }).apply(x) as tf.SymbolicTensor;
 
   const stem: StemSpec = typeof spec.stem === "number" ? { filters: spec.stem, kernel: 3, stride: 1, pool: false } : spec.stem;
