@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { tf, initBackend } from "../src/backend";
 import { customTask, loadTask, type TaskData } from "../src/data";
-import { buildModel, featureModel, intermediateModel, stageOutputs } from "../src/models";
+import { buildModel, Dropout, dropout, featureModel, intermediateModel, stageOutputs } from "../src/models";
 import { PROFILES } from "../src/config";
 import { augmentBatch, keyDiff, loadModelFile, loadTrained, makeOptimizer, optimizerState, restoreOptimizer, saveModelFile, train, type AugmentConfig, type RunKey } from "../src/train";
 import { syntheticNpz } from "./support/synthetic";
@@ -58,6 +58,37 @@ test("training learns a separable task far above the majority class, on the work
     assert.equal(fs.readdirSync(r.runDir).filter((f) => f.endsWith(".bin")).length, 1);
     r.model.dispose();
   }
+});
+
+test("training repeats exactly: same seed, same weights at start, same losses, same model (pool and main thread)", async () => {
+  // tfjs treats seed 0 as "no seed"; every initializer goes through tfSeed, so seed 0 repeats too.
+  const a = buildModel("resnet-tiny", [12, 12, 1], 2, 0);
+  const b = buildModel("resnet-tiny", [12, 12, 1], 2, 0);
+  a.getWeights().forEach((w, i) => assert.deepEqual(Array.from(w.dataSync()), Array.from(b.getWeights()[i].dataSync()), a.weights[i].name));
+  assert.ok(a.layers.some((l) => l instanceof Dropout), "the paper head's dropout is in the model");
+  [a, b].forEach((m) => m.dispose());
+  const data = await synthetic();
+  for (const workers of [2, 1]) {
+    const runs: Awaited<ReturnType<typeof train>>[] = [];
+    for (let k = 0; k < 2; k++) runs.push(await train("bright", { ...quietOpts, epochs: 2, data, out: tmp("mia-models-"), workers }));
+    assert.deepEqual(runs[0].history.map((h) => [h.trainLoss, h.valLoss]), runs[1].history.map((h) => [h.trainLoss, h.valLoss]), `${workers} worker(s)`);
+    runs[0].model.getWeights().forEach((w, i) => assert.deepEqual(Array.from(w.dataSync()), Array.from(runs[1].model.getWeights()[i].dataSync())));
+    runs.forEach((r) => r.model.dispose());
+  }
+});
+
+test("Dropout draws a new mask on every training call, and the same sequence in a fresh layer", () => {
+  const x = tf.ones([4, 64]);
+  const masks = (layer: tf.layers.Layer) => [0, 1].map(() => Array.from((layer.apply(x, { training: true }) as tf.Tensor).dataSync()));
+  const [m1, m2] = masks(dropout({ rate: 0.5, seed: 3 }));
+  const [n1, n2] = masks(dropout({ rate: 0.5, seed: 3 }));
+  assert.notDeepEqual(m1, m2, "two calls, two masks");
+  assert.deepEqual([m1, m2], [n1, n2], "a fresh layer repeats the sequence");
+  const kept = m1.filter((v) => v !== 0);
+  assert.ok(kept.every((v) => Math.abs(v - 2) < 1e-6), "kept units are scaled by 1/(1 - rate)");
+  assert.ok(kept.length > 64 && kept.length < 192, `about half kept: ${kept.length} of 256`);
+  assert.deepEqual(Array.from((dropout({ rate: 0.5 }).apply(x, { training: false }) as tf.Tensor).dataSync()), Array.from(x.dataSync()), "inference passes through");
+  x.dispose();
 });
 
 test("a finished run is reused when its settings match, refused with the differences when not, redone with force", async () => {

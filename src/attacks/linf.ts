@@ -4,7 +4,7 @@
  * N steps of a given size, optional restarts) and CW-Linf (PGD's iteration on the Carlini-Wagner
  * margin over logits, no random start).
  */
-import { tf } from "../backend/tf";
+import { tf, tfSeed } from "../backend/tf";
 import type { Engine } from "../backend/engine";
 import type { LossKind } from "../backend/parallel";
 import { Attack, checkEps, checkSteps, predictLabels, projectLinf } from "./attack";
@@ -122,7 +122,7 @@ export class PGD extends Attack {
     if (e === 0) return x.clone();
     let best: tf.Tensor4D | undefined;
     for (let r = 0; r < this.restarts; r++) {
-      const start = this.randomStart ? tf.tidy(() => projectLinf(tf.add(x, tf.randomUniform(x.shape, -e, e, "float32", this.seed + r)) as tf.Tensor4D, x, e)) : x;
+      const start = this.randomStart ? tf.tidy(() => projectLinf(tf.add(x, tf.randomUniform(x.shape, -e, e, "float32", tfSeed(this.seed + r))) as tf.Tensor4D, x, e)) : x;
       const adv = await iterate(this.target, x, y, { e, steps: this.steps, stepSize: this.stepSize / 255, start, loss: this.loss, kappa: this.kappa });
       if (start !== x) start.dispose();
       if (!best) {

@@ -4,7 +4,7 @@
  * gradient is wanted, as in every attack and saliency map (a quarter of a PGD step on wasm).
  * tf.conv2d's registered gradient computes only what the backward pass asks for.
  */
-import { tf } from "../backend/tf";
+import { tf, tfSeed } from "../backend/tf";
 
 export interface ConvConfig {
   filters: number;
@@ -32,7 +32,7 @@ export class Conv2D extends tf.layers.Layer {
     const shape = inputShape as tf.Shape;
     const cin = shape[shape.length - 1] as number;
     const k = this.cfg.kernelSize;
-    this.kernel = this.addWeight("kernel", [k, k, cin, this.cfg.filters], "float32", tf.initializers.heNormal({ seed: this.cfg.seed }));
+    this.kernel = this.addWeight("kernel", [k, k, cin, this.cfg.filters], "float32", tf.initializers.heNormal({ seed: tfSeed(this.cfg.seed) }));
     if (this.cfg.useBias) this.bias = this.addWeight("bias", [this.cfg.filters], "float32", tf.initializers.zeros());
     this.built = true;
   }

@@ -7,7 +7,8 @@
  * Every model outputs logits (layer `logits`): CW needs pre-softmax scores, and softmax is
  * applied by the loss and by `predictProba`.
  */
-import { tf } from "../backend/tf";
+import { tf, tfSeed } from "../backend/tf";
+import { dropout } from "./dropout";
 
 export type HeadKind = "paper" | "linear";
 
@@ -19,9 +20,9 @@ export const LOGITS_LAYER = "logits";
 export function classifierHead(x: tf.SymbolicTensor, classes: number, kind: HeadKind, nextSeed: () => number): tf.SymbolicTensor {
   let y = tf.layers.globalAveragePooling2d({ name: "avg_pool" }).apply(x) as tf.SymbolicTensor;
   if (kind === "paper") {
-    y = tf.layers.dense({ units: FEATURE_UNITS, kernelInitializer: tf.initializers.glorotUniform({ seed: nextSeed() }), name: FEATURE_LAYER }).apply(y) as tf.SymbolicTensor;
-    // No seed: tfjs reuses a seeded dropout's mask on every call, which would drop the same units all along.
-    y = tf.layers.dropout({ rate: 0.2, name: "dropout" }).apply(y) as tf.SymbolicTensor;
+    y = tf.layers.dense({ units: FEATURE_UNITS, kernelInitializer: tf.initializers.glorotUniform({ seed: tfSeed(nextSeed()) }), name: FEATURE_LAYER }).apply(y) as tf.SymbolicTensor;
+    // Our Dropout: a new mask on every call, from a seed, so training repeats exactly.
+    y = dropout({ rate: 0.2, name: "dropout" }).apply(y) as tf.SymbolicTensor;
   }
-  return tf.layers.dense({ units: classes, kernelInitializer: tf.initializers.glorotUniform({ seed: nextSeed() }), name: LOGITS_LAYER }).apply(y) as tf.SymbolicTensor;
+  return tf.layers.dense({ units: classes, kernelInitializer: tf.initializers.glorotUniform({ seed: tfSeed(nextSeed()) }), name: LOGITS_LAYER }).apply(y) as tf.SymbolicTensor;
 }

@@ -7,3 +7,4 @@ export * from "./features";
 export * from "./preprocess";
 export * from "./split";
 export * from "./batchnorm";
+export * from "./dropout";

@@ -4,7 +4,7 @@
  * 2017) averages it over Gaussian-noised copies of the input, which removes the high-frequency
  * speckle of raw gradients; it tests whether "wide saliency" survives that smoothing.
  */
-import { tf } from "../backend/tf";
+import { tf, tfSeed } from "../backend/tf";
 import type { Engine } from "../backend/engine";
 import { type Attribution, type GradientOf, type Target, checkFraction, checkGradientOf, checkWhole, inputGradient, numClasses, resolveTarget } from "./attribution";
 
@@ -61,7 +61,7 @@ export class SmoothGrad implements Attribution {
     let sum = tf.zerosLike(x);
     for (let s = 0; s < this.samples; s++) {
       // One seed per (seed, sample), far apart so that different seeds do not share samples.
-      const noisy = std === 0 ? x : tf.tidy(() => tf.add(x, tf.randomNormal(x.shape, 0, std, "float32", this.seed * 1_000_003 + s)) as tf.Tensor4D);
+      const noisy = std === 0 ? x : tf.tidy(() => tf.add(x, tf.randomNormal(x.shape, 0, std, "float32", tfSeed(this.seed * 1_000_003 + s))) as tf.Tensor4D);
       const g = await inputGradient(this.engine, noisy, labels, this.of);
       if (noisy !== x) noisy.dispose();
       const next = tf.add(sum, g) as tf.Tensor4D;

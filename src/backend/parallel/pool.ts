@@ -70,7 +70,8 @@ export class WasmPool {
   static async create(n = os.availableParallelism()): Promise<WasmPool> {
     if (!(n >= 1)) throw new Error(`WasmPool needs at least one worker, got ${n}`);
     const file = path.join(__dirname, "worker.js");
-    const channels = Array.from({ length: n }, () => new Channel(new Worker(file)));
+    // workerData.index: a stable per-pool index (threadIds keep growing over a process), for seeds.
+    const channels = Array.from({ length: n }, (_, index) => new Channel(new Worker(file, { workerData: { index } })));
     const pool = new WasmPool(channels);
     try {
       await Promise.all(channels.map((c) => c.send({ type: "init" })));

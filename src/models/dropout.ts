@@ -1,0 +1,34 @@
+/**
+ * Dropout with a fresh, reproducible mask on every training call. tfjs-layers' Dropout either
+ * draws from Math.random (no seed: training never repeats) or, seeded, reuses one mask on every
+ * call. Here call k of a layer uses seed (layer seed, pool worker index, k), so a run repeats
+ * exactly and pool workers do not share masks. Registered under tfjs-layers' name: saved models load into it.
+ */
+import { isMainThread, workerData } from "node:worker_threads";
+import { tf, tfSeed } from "../backend/tf";
+
+/** 0 on the main thread, 1 + the worker's index in a WasmPool. */
+const lane = isMainThread ? 0 : 1 + Number((workerData as { index?: number } | null)?.index ?? 0);
+
+type DropoutArgs = Parameters<typeof tf.layers.dropout>[0];
+
+const Base = tf.layers.dropout({ rate: 0.5 }).constructor as unknown as new (args: DropoutArgs) => tf.layers.Layer;
+
+export class Dropout extends Base {
+  static className = "Dropout";
+  private calls = 0;
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor | tf.Tensor[] {
+    const self = this as unknown as { rate: number; seed?: number; noiseShape?: number[] };
+    const input = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (!kwargs?.training || !(self.rate > 0 && self.rate < 1) || self.noiseShape != null) return super.call(inputs, kwargs);
+    const seed = tfSeed(((self.seed ?? 0) * 1_000_003 + lane * 10_007 + this.calls++) % 2_147_483_647);
+    return tf.tidy(() => tf.dropout(input, self.rate, undefined, seed));
+  }
+}
+tf.serialization.registerClass(Dropout as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+
+/** Same arguments as tf.layers.dropout. */
+export function dropout(args: DropoutArgs): tf.layers.Layer {
+  return new Dropout(args);
+}
