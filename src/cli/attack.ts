@@ -5,7 +5,7 @@ import { resolveProfile, type Profile } from "../config";
 import { balancedOrder, getTask, loadTask, type TaskSpec } from "../data";
 import { adversarialDir, checkEps, collectAdversarial, linfAttack, LINF_ATTACKS, resultsRoot, saveAdversarial, type LabelMode } from "../attacks";
 import { loadTrained } from "../train";
-import { int } from "./data";
+import { int, positive } from "./data";
 import { UsageError } from "./main";
 
 const HELP = `Usage: mia attack --task NAME --attack fgsm|bim|pgd|cw --eps E [--steps N] [--n N] [options]
@@ -76,10 +76,8 @@ export async function runAttack(argv: string[]): Promise<void> {
   const { task, attack, eps, profile } = attackTarget(v, v.eps);
   const labelsMode = (v.labels ?? "true") as LabelMode;
   if (labelsMode !== "true" && labelsMode !== "predicted") throw new UsageError(`--labels must be true or predicted, got '${v.labels}'`);
-  const steps = int(v.steps, "--steps") ?? profile.attackSteps;
-  if (steps < 1) throw new UsageError(`--steps must be >= 1, got ${steps}`);
-  const n = int(v.n, "--n") ?? profile.attackImages;
-  if (n < 1) throw new UsageError(`--n must be >= 1, got ${n}`);
+  const steps = positive(v.steps, "--steps") ?? profile.attackSteps;
+  const n = positive(v.n, "--n") ?? profile.attackImages;
   const seed = int(v.seed, "--seed") ?? 0;
   const kappa = v.kappa === undefined ? undefined : Number(v.kappa);
   const log = (s: string) => (v.json ? console.error(s) : console.log(s));

@@ -105,6 +105,13 @@ export const int = (s: unknown, what: string): number | undefined => {
   return n;
 };
 
+/** An integer option that must be at least `min` (counts: steps, images, epochs, repeats). */
+export const positive = (s: unknown, what: string, min = 1): number | undefined => {
+  const n = int(s, what);
+  if (n !== undefined && n < min) throw new UsageError(`${what} must be >= ${min}, got ${n}`);
+  return n;
+};
+
 export async function runData(argv: string[]): Promise<void> {
   const { values: v } = parseArgs({
     args: argv,

@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { banner, initBackend } from "../backend";
 import { writeNpy } from "../data/npy";
 import { checkDetector, detectTask, DETECTOR_NAMES } from "../detect";
-import { int } from "./data";
+import { int, positive } from "./data";
 import { attackTarget } from "./attack";
 import { UsageError } from "./main";
 
@@ -63,8 +63,7 @@ export async function runDetect(argv: string[]): Promise<void> {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const repeats = int(v.repeats, "--repeats") ?? profile.detect.repeats;
-  if (repeats < 1) throw new UsageError(`--repeats must be >= 1, got ${repeats}`);
+  const repeats = positive(v.repeats, "--repeats") ?? profile.detect.repeats;
   const seed = int(v.seed, "--seed") ?? 0;
   const log = (s: string) => (v.json ? console.error(s) : console.log(s));
 

@@ -4,7 +4,7 @@ import { initBackend, banner } from "../backend";
 import { resolveProfile } from "../config";
 import { architecture } from "../models/registry";
 import { train, type TrainOptions } from "../train";
-import { int, TASK_OPTIONS, taskFrom } from "./data";
+import { int, positive, TASK_OPTIONS, taskFrom } from "./data";
 import { UsageError } from "./main";
 
 const HELP = `Usage: mia train --task NAME [--profile P] [--data DIR] [--model M] [--epochs N] [--out DIR] [options]
@@ -78,11 +78,6 @@ export async function runTrain(argv: string[]): Promise<void> {
   if (v.optimizer !== undefined && v.optimizer !== "adam" && v.optimizer !== "sgd") throw new UsageError(`--optimizer must be adam or sgd, got '${v.optimizer}'`);
   if (v["class-weights"] !== undefined && !["balanced", "none"].includes(v["class-weights"])) throw new UsageError(`--class-weights must be balanced or none`);
   if (v.monitor !== undefined && !["auc", "loss", "accuracy"].includes(v.monitor)) throw new UsageError(`--monitor must be auc, loss or accuracy`);
-  const positive = (s: string | undefined, what: string, min = 1) => {
-    const n = int(s, what);
-    if (n !== undefined && n < min) throw new UsageError(`${what} must be >= ${min}, got ${n}`);
-    return n;
-  };
   const log = (s: string) => (v.json ? console.error(s) : console.log(s));
   const info = await initBackend();
   log(banner(info, profile));

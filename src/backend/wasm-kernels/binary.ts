@@ -10,13 +10,10 @@ import { replacing, stockKernel, view, type WasmBackend } from "./util";
 
 const OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 } as const;
 
-/** Whether `shape` reads as full-size, per-channel or scalar against `out`. */
-function perChannel(shape: readonly number[], out: readonly number[]): boolean {
+/** Whether `shape` reads as full-size (n elements), per-channel (c, the last axis) or scalar. */
+function perChannel(shape: readonly number[], n: number, c: number): boolean {
   const size = tf.util.sizeFromShape([...shape]);
-  const n = tf.util.sizeFromShape([...out]);
-  if (size === n || size === 1) return true;
-  const c = out[out.length - 1];
-  return size === c && shape.length >= 1 && shape[shape.length - 1] === c;
+  return size === n || size === 1 || (size === c && shape[shape.length - 1] === c);
 }
 
 export function binaryConfig(name: keyof typeof OPS): () => tf.KernelConfig {
@@ -30,9 +27,10 @@ export function binaryConfig(name: keyof typeof OPS): () => tf.KernelConfig {
       if (native === null) return stock(args) as tf.TensorInfo;
       const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
       const n = tf.util.sizeFromShape(shape);
-      if (n === 0 || shape.length === 0 || !perChannel(a.shape, shape) || !perChannel(b.shape, shape)) return stock(args) as tf.TensorInfo;
+      const c = shape[shape.length - 1];
+      if (n === 0 || shape.length === 0 || !perChannel(a.shape, n, c) || !perChannel(b.shape, n, c)) return stock(args) as tf.TensorInfo;
       const out = backend.makeOutput(shape, "float32");
-      native.binary(OPS[name], view(backend, a), view(backend, b), view(backend, out), shape[shape.length - 1]);
+      native.binary(OPS[name], view(backend, a), view(backend, b), view(backend, out), c);
       return out;
     };
     return replacing(name, kernel);

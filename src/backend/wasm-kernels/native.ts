@@ -39,7 +39,7 @@ export function useNative(on: boolean): void {
 }
 
 /** Loads the addon once per thread; null (with the reason in `nativeStatus`) when unavailable. */
-export function nativeConv(): Addon | null {
+export function loadAddon(): Addon | null {
   if (state) return state.addon;
   const env = process.env;
   if (env.MIA_NATIVE === "0") {
@@ -65,7 +65,7 @@ export function nativeConv(): Addon | null {
 
 /** "oneDNN 2.6.3 avx512", or why the convolutions stay on XNNPACK. */
 export function nativeStatus(): { available: boolean; detail: string } {
-  const addon = nativeConv();
+  const addon = loadAddon();
   return { available: addon !== null, detail: state!.reason };
 }
 
@@ -84,11 +84,15 @@ export type NativeOp = "forward" | "backwardData" | "backwardWeights";
 
 const counts = { forward: 0, backwardData: 0, backwardWeights: 0, affineChannels: 0, sumLeading: 0, binary: 0, declined: 0 };
 
-/** The addon for the per-channel loops, or null (missing, or turned off with useNative(false)). */
-export function nativeLoops(): Pick<Addon, "affineChannels" | "sumLeading" | "binary"> | null {
-  const addon = enabled ? nativeConv() : null;
+type Loops = Pick<Addon, "affineChannels" | "sumLeading" | "binary">;
+let loops: Loops | undefined;
+
+/** The addon for the per-channel loops, or null (missing, or turned off with useNative(false)). Counts each call. */
+export function nativeLoops(): Loops | null {
+  const addon = enabled ? loadAddon() : null;
   if (addon === null) return null;
-  return {
+  // Built once: these are called on every elementwise kernel of a training step.
+  loops ??= {
     affineChannels: (x, a, b, y) => {
       addon.affineChannels(x, a, b, y);
       counts.affineChannels++;
@@ -102,9 +106,10 @@ export function nativeLoops(): Pick<Addon, "affineChannels" | "sumLeading" | "bi
       counts.binary++;
     },
   };
+  return loops;
 }
 
-/** Convolution passes run by oneDNN in this thread so far, and those it declined (tests, benchmarks). */
+/** Calls into the addon in this thread so far, and convolutions oneDNN declined (tests, benchmarks). */
 export function nativeCounts(): Readonly<typeof counts> {
   return { ...counts };
 }
@@ -114,7 +119,7 @@ export function nativeCounts(): Readonly<typeof counts> {
  * addon is missing or oneDNN declines the geometry (the caller then uses XNNPACK).
  */
 export function runNative(op: NativeOp, backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, outShape: number[], info: tf.backend_util.Conv2DInfo): tf.TensorInfo | null {
-  const addon = enabled ? nativeConv() : null;
+  const addon = enabled ? loadAddon() : null;
   if (addon === null || a.dtype !== "float32" || b.dtype !== "float32") return null;
   const out = backend.makeOutput(outShape, "float32");
   // Views after the allocation: a grown wasm memory detaches earlier views.
