@@ -13,5 +13,6 @@ export * as features from "./features";
 export * as landscape from "./landscape";
 export * as saliency from "./saliency";
 export * as detect from "./detect";
+export * as gates from "./gates";
 export { init, banner, tf, type Session } from "./backend";
 export { resolveProfile, PROFILES, type Profile, type ProfileName } from "./config";

@@ -118,7 +118,21 @@ test("mia attack: attacks the trained model, reports accuracies, saves NumPy fil
   const none = mia(["attack", "--task", "cxr", "--profile", "smoke", "--attack", "fgsm", "--eps", "1"], env);
   assert.equal(none.code, 1);
   assert.match(none.err, /No trained 'cxr' model for profile smoke[\s\S]*mia -- train --task cxr --profile smoke/);
-  assert.equal(mia(["train", "--task", "cxr", "--profile", "smoke", "--json"], env).code, 0);
+  const trained = mia(["train", "--task", "cxr", "--profile", "smoke", "--json"], env);
+  assert.equal(trained.code, 0, trained.err);
+  // The trained model against its gate: on smoke the test split is a subset, so the gate is not checked.
+  const gate = (JSON.parse(trained.out) as { gate: { status: string; n: number; available: number } }).gate;
+  assert.deepEqual([gate.status, gate.n, gate.available], ["subset", 32, 624]);
+  const gates = mia(["gates", "--task", "cxr", "--profile", "smoke"], env);
+  assert.equal(gates.code, 0, gates.err);
+  assert.match(gates.out, /^cxr: gate AUC >= 0\.950 on the 624 official Kermany test images$/m);
+  assert.match(gates.out, /reference: 0\.944 auc, ResNet-18 from scratch, 28x28 \(PneumoniaMNIST\)/);
+  assert.match(gates.out, /smoke model: cxr: test AUC \d\.\d{3} on 32 of 624 test images; gate AUC >= 0\.950: not checked/);
+  const all = mia(["gates", "--json"], env);
+  assert.equal(all.code, 0, all.err);
+  const j0 = JSON.parse(all.out) as { tasks: Array<{ gate: { task: string }; trained: unknown }> };
+  assert.ok(j0.tasks.some((t) => t.gate.task === "cifar10") && j0.tasks.every((t) => t.trained === null), "no cpu models in this folder");
+  assert.equal(mia(["gates", "--task", "nope"], env).code, 2);
   const r = mia(["attack", "--task", "cxr", "--profile", "smoke", "--attack", "pgd", "--eps", "4", "--steps", "3", "--n", "10", "--json"], env);
   assert.equal(r.code, 0, r.err);
   const j = JSON.parse(r.out) as { n: number; eps: number; cleanAccuracy: number; adversarialAccuracy: number; maxLinf255: number; saved: string };

@@ -40,7 +40,7 @@ export interface CapacityRow {
 
 /** The profile a capacity model trains under: the plan's input size, subset and epochs. */
 export function capacityProfile(profile: Profile, plan: CapacityPlan = profile.capacity): Profile {
-  return { ...profile, imageSize: plan.imageSize, trainPerClass: plan.trainPerClass, trainPerClassFor: {}, epochs: plan.epochs, attackImages: plan.attackImages };
+  return { ...profile, imageSize: plan.imageSize, trainPerClass: plan.trainPerClass, trainPerClassFor: {}, recipeFor: {}, epochs: plan.epochs, attackImages: plan.attackImages };
 }
 
 export async function capacitySweep(o: CapacityOptions = {}): Promise<CapacityRow[]> {

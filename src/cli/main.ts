@@ -7,6 +7,7 @@ import { runData } from "./data";
 import { runTrain } from "./train";
 import { runAttack } from "./attack";
 import { runDetect } from "./detect";
+import { runGates } from "./gates";
 
 export class UsageError extends Error {}
 
@@ -14,6 +15,7 @@ const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promi
   data: { summary: "list tasks; show a task's classes, splits and counts; decode and cache its images", run: runData },
   train: { summary: "train (or reuse, or resume) a task's classifier; test accuracy, AUC, confusion matrix", run: runTrain },
   attack: { summary: "attack a trained model at one eps; accuracy, success rate; saves the adversarial set (.npy)", run: runAttack },
+  gates: { summary: "each task's quality gate and published reference; trained models' test metric against it", run: runGates },
   detect: { summary: "detect one attack's adversarial set from deep features; AUC with a 95% interval; scores (.npy)", run: runDetect },
 };
 

@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { initBackend, banner } from "../backend";
 import { resolveProfile } from "../config";
 import { architecture } from "../models/registry";
+import { gateStatus } from "../gates";
 import { train, type TrainOptions } from "../train";
 import { int, positive, TASK_OPTIONS, taskFrom } from "./data";
 import { UsageError } from "./main";
@@ -12,7 +13,8 @@ const HELP = `Usage: mia train --task NAME [--profile P] [--data DIR] [--model M
 
 Trains the task's classifier on the train split, keeps the epoch with the best validation score,
 and reports accuracy, ROC AUC and the confusion matrix on the test split beside the
-majority-class baseline. The run is saved under --out (default MIA_MODELS_DIR, else data/models)
+majority-class baseline, and the model's quality gate (its test metric beside the published
+reference; 'mia gates' lists them all). The run is saved under --out (default MIA_MODELS_DIR, else data/models)
 as <profile>/<task>/<model>/model.json; a finished run with the same settings is reused, an
 interrupted one resumes after its last epoch.
 
@@ -124,6 +126,8 @@ export async function runTrain(argv: string[]): Promise<void> {
     val: { accuracy: r.val.accuracy, auc: r.val.auc, loss: r.val.loss },
     test: { n: r.test.n, accuracy: r.test.accuracy, auc: r.test.auc, loss: r.test.loss, majorityAccuracy: r.test.majority.accuracy, confusion: r.test.confusion, perClass: r.test.perClass },
     history: r.history,
+    testAvailable: r.testAvailable,
+    gate: (({ gate: _g, ...g }) => g)(gateStatus(task.name, r)),
   };
   r.model.dispose();
   if (v.json) {
@@ -136,5 +140,6 @@ export async function runTrain(argv: string[]): Promise<void> {
   const w = Math.max(10, ...r.classNames.map((c) => c.length));
   console.log(`  confusion (rows true, columns predicted):\n  ${"".padEnd(w)} ${r.classNames.map((c) => c.slice(0, 8).padStart(9)).join("")}`);
   r.test.confusion.forEach((row, i) => console.log(`  ${r.classNames[i].padEnd(w)} ${row.map((n) => String(n).padStart(9)).join("")}`));
+  console.log(`  gate: ${summary.gate.summary}`);
   console.log(`  saved: ${r.runDir}`);
 }

@@ -65,6 +65,19 @@ export interface DetectPlan {
   readonly tsneIterations: number;
 }
 
+/** A task's training recipe where it differs from the profile's defaults (src/train reads it). */
+export interface TaskRecipe {
+  readonly epochs?: number;
+  readonly batchSize?: number;
+  readonly patience?: number;
+  /** Validation metric for early stopping and the kept epoch (default auc). */
+  readonly monitor?: "auc" | "loss" | "accuracy";
+  /** Fields of train.OptimizerConfig: kind "adam" | "sgd", lr, momentum, schedule, warmup, weightDecay. */
+  readonly optimizer?: Readonly<{ kind?: "adam" | "sgd"; lr?: number; momentum?: number; schedule?: "cosine" | "constant"; warmup?: number; weightDecay?: number }>;
+  /** "paper": the authors' ImageDataGenerator settings; "crop-flip": CIFAR's pad-4 crop and flip. */
+  readonly augment?: "paper" | "crop-flip";
+}
+
 export interface Profile {
   readonly name: ProfileName;
   readonly description: string;
@@ -78,6 +91,8 @@ export interface Profile {
   readonly testPerClass: number | null;
   /** Per-task exceptions to trainPerClass (e.g. fewer CIFAR-10 images per class on a CPU). */
   readonly trainPerClassFor?: Readonly<Record<string, number | null>>;
+  /** Per-task training recipes (e.g. CIFAR-10's SGD + weight decay + crop/flip). */
+  readonly recipeFor?: Readonly<Record<string, TaskRecipe>>;
   readonly epochs: number;
   /** Early stopping: epochs without a better validation score before training stops. */
   readonly patience: number;

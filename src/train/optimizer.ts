@@ -14,6 +14,9 @@ export interface OptimizerConfig {
   readonly schedule?: "cosine" | "constant";
   /** Linear warm-up over this fraction of the run (default 0.05). */
   readonly warmup?: number;
+  /** L2 weight decay on convolution and dense kernels (not biases or batch-norm parameters),
+   *  added to their gradients as PyTorch's SGD weight_decay does (default 0). */
+  readonly weightDecay?: number;
 }
 
 export const DEFAULT_OPTIMIZER: OptimizerConfig = Object.freeze({ kind: "adam", lr: 1e-3, schedule: "cosine", warmup: 0.05 });
@@ -24,6 +27,25 @@ export function validateOptimizer(c: OptimizerConfig): void {
   if (c.momentum !== undefined && !(c.momentum >= 0 && c.momentum < 1)) throw new Error(`Momentum must be in [0, 1), got ${c.momentum}`);
   if (c.schedule !== undefined && c.schedule !== "cosine" && c.schedule !== "constant") throw new Error(`Unknown schedule '${c.schedule}': use cosine or constant.`);
   if (c.warmup !== undefined && !(c.warmup >= 0 && c.warmup < 1)) throw new Error(`warmup is a fraction of the run in [0, 1), got ${c.warmup}`);
+  if (c.weightDecay !== undefined && !(c.weightDecay >= 0 && c.weightDecay < 1)) throw new Error(`weightDecay must be in [0, 1), got ${c.weightDecay}`);
+}
+
+/** Is this trainable variable a kernel that weight decay applies to? */
+export const decays = (name: string): boolean => /kernel(_\d+)?$/.test(name);
+
+/**
+ * grads + weightDecay * w for the kernels among `weights` (by variable name), in place of their
+ * gradients; the replaced gradients are disposed.
+ */
+export function addWeightDecay(grads: tf.NamedTensorMap, weights: readonly tf.LayerVariable[], weightDecay: number): void {
+  if (!(weightDecay > 0)) return;
+  for (const w of weights) {
+    const name = (w.read() as tf.Variable).name;
+    const g = grads[name];
+    if (g === undefined || !decays(w.originalName)) continue;
+    grads[name] = tf.tidy(() => tf.add(g, tf.mul(w.read(), weightDecay)));
+    g.dispose();
+  }
 }
 
 export function makeOptimizer(c: OptimizerConfig): tf.Optimizer {

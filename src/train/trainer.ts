@@ -19,11 +19,11 @@ import { shuffled } from "../data/split";
 import type { TaskSpec } from "../data/tasks";
 import { buildModel } from "../models/registry";
 import { progress as makeProgress } from "../plots/progress";
-import { augmentBatch, PAPER_AUGMENT, type AugmentConfig } from "./augment";
+import { augmentBatch, CROP_FLIP_AUGMENT, PAPER_AUGMENT, type AugmentConfig } from "./augment";
 import { loadModelFile, optimizerState, restoreOptimizer, saveModelFile } from "./checkpoint";
 import { createEngine, type Engine } from "../backend/engine";
 import { evaluateLogits, type Evaluation } from "./metrics";
-import { DEFAULT_OPTIMIZER, learningRateAt, makeOptimizer, setLearningRate, validateOptimizer, type OptimizerConfig } from "./optimizer";
+import { addWeightDecay, DEFAULT_OPTIMIZER, learningRateAt, makeOptimizer, setLearningRate, validateOptimizer, type OptimizerConfig } from "./optimizer";
 import type { WasmPool } from "../backend/parallel";
 
 export type Monitor = "auc" | "loss" | "accuracy";
@@ -110,6 +110,9 @@ export interface TrainResult {
   readonly engine: string;
   readonly classNames: readonly string[];
   readonly trainCount: number;
+  /** Images in the task's whole test split, before any per-class cap: \`test.n\` below it means
+   *  the test metrics come from a subset (gates.gateStatus then refuses to judge them). */
+  readonly testAvailable: number;
 }
 
 export function modelsRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -184,23 +187,35 @@ function validate(o: { epochs: number; batchSize: number; patience: number; moni
 }
 
 /**
+ * What a training run of `task` uses: explicit options win over the task's recipe in the profile
+ * (profile.recipeFor), which wins over the profile's defaults. Validated.
+ */
+export function trainSettings(taskName: string, profile: Profile, options: TrainOptions = {}) {
+  const recipe = profile.recipeFor?.[taskName] ?? {};
+  const settings = {
+    modelName: options.model ?? profile.model,
+    epochs: options.epochs ?? recipe.epochs ?? profile.epochs,
+    batchSize: options.batchSize ?? recipe.batchSize ?? profile.batchSize,
+    optimizer: { ...DEFAULT_OPTIMIZER, ...recipe.optimizer, ...options.optimizer } as OptimizerConfig,
+    monitor: options.monitor ?? recipe.monitor ?? ("auc" as Monitor),
+    patience: options.patience ?? recipe.patience ?? profile.patience,
+    classWeights: options.classWeights ?? ("balanced" as const),
+    augment: options.augment === undefined ? (recipe.augment === "crop-flip" ? CROP_FLIP_AUGMENT : PAPER_AUGMENT) : options.augment,
+    seed: options.seed ?? 0,
+  };
+  validate(settings);
+  validateOptimizer(settings.optimizer);
+  return settings;
+}
+
+/**
  * Trains (or loads, or resumes) the classifier of `task`. Progress shows in place in a
  * notebook, as a bar in a terminal, as lines in a log.
  */
 export async function train(task: string | TaskSpec, options: TrainOptions = {}): Promise<TrainResult> {
   const profile = typeof options.profile === "object" ? options.profile : resolveProfile(options.profile);
-  const modelName = options.model ?? profile.model;
-  const epochs = options.epochs ?? profile.epochs;
-  const batchSize = options.batchSize ?? profile.batchSize;
-  const optimizer: OptimizerConfig = { ...DEFAULT_OPTIMIZER, ...options.optimizer };
-  const monitor = options.monitor ?? "auc";
-  const patience = options.patience ?? profile.patience;
-  const classWeights = options.classWeights ?? "balanced";
-  const augment = options.augment === undefined ? PAPER_AUGMENT : options.augment;
-  const seed = options.seed ?? 0;
-  validate({ epochs, batchSize, patience, monitor, classWeights });
-  validateOptimizer(optimizer);
   const taskName = typeof task === "string" ? task : task.name;
+  const { modelName, epochs, batchSize, optimizer, monitor, patience, classWeights, augment, seed } = trainSettings(taskName, profile, options);
   const log = (s: string) => options.quiet || (options.log ?? console.log)(s);
 
   const trainCap = profile.trainPerClassFor?.[taskName];
@@ -247,7 +262,8 @@ export async function train(task: string | TaskSpec, options: TrainOptions = {})
       throw mismatch(finalPath, mia.key);
     }
     log(`[train] ${taskName}: using the trained model in ${runDir} (trained ${mia.result.history.length} epochs, test accuracy ${(100 * mia.result.test.accuracy).toFixed(1)}%). Retrain with force: true.`);
-    return { ...mia.result, model: saved.model, key, runDir, reused: true };
+    // Runs saved before gates existed did not record the size of the whole test split.
+    return { ...mia.result, testAvailable: mia.result.testAvailable ?? data.available.test.reduce((a, b) => a + b, 0), model: saved.model, key, runDir, reused: true };
   }
 
   // A fresh model, or the interrupted run's last epoch.
@@ -307,6 +323,7 @@ export async function train(task: string | TaskSpec, options: TrainOptions = {})
         const { grads, loss } = await pending;
         if (!Number.isFinite(loss)) throw new Error(`train ${taskName}: the loss became ${loss} at epoch ${epoch + 1}, step ${s + 1}; lower the learning rate (optimizer: { lr }).`);
         tf.dispose([cur.x, cur.y]);
+        addWeightDecay(grads, model.trainableWeights, optimizer.weightDecay ?? 0);
         opt.applyGradients(grads);
         tf.dispose(Object.values(grads));
         await engine.sync();
@@ -360,6 +377,7 @@ export async function train(task: string | TaskSpec, options: TrainOptions = {})
       engine: engine.description,
       classNames: data.classNames,
       trainCount: trainSplit.n,
+      testAvailable: data.available.test.reduce((a, b) => a + b, 0),
     };
     await saveModelFile(model, runDir, "model", { mia: { key, result, savedAt: new Date().toISOString() } });
     for (const f of ["last", "best"]) {
@@ -392,4 +410,22 @@ export async function loadTrained(task: string, options: { profile?: Profile | P
   const saved = await loadModelFile(file);
   const mia = saved.mia as { key: RunKey; result: Omit<TrainResult, "model" | "runDir" | "reused" | "key">; savedAt: string };
   return { model: saved.model, key: mia.key, result: mia.result, savedAt: mia.savedAt };
+}
+
+/**
+ * The saved run record of a task's trained model (settings, learning curves, test metrics)
+ * without loading its weights; undefined when the model has not been trained.
+ */
+export function trainedRecord(task: string, options: { profile?: Profile | ProfileName; model?: string; out?: string } = {}): { key: RunKey; result: Omit<TrainResult, "model" | "runDir" | "reused" | "key">; savedAt: string; file: string } | undefined {
+  const profile = typeof options.profile === "object" ? options.profile : resolveProfile(options.profile);
+  const file = path.join(runDirectory(options.out ?? modelsRoot(), { profile: profile.name, task, model: options.model ?? profile.model }), "model.json");
+  if (!fs.existsSync(file)) return undefined;
+  let json: { mia?: { key: RunKey; result: Omit<TrainResult, "model" | "runDir" | "reused" | "key">; savedAt: string } };
+  try {
+    json = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new Error(`${file} is not valid JSON (${(e as Error).message}): retrain with --force, or delete it.`);
+  }
+  if (!json.mia?.key || !json.mia.result) throw new Error(`${file} holds a model without this project's run record (not trained by train()).`);
+  return { ...json.mia, file };
 }

@@ -1,0 +1,20 @@
+/** Gate status of the trained models of a profile, read from their run records (no weights loaded). */
+import type { Profile, ProfileName } from "../config";
+import { trainedRecord } from "../train/trainer";
+import { gateStatus, type GateResult } from "./gate";
+
+/**
+ * The gate of every task's trained model, printed one line each (unless quiet). A task without a
+ * trained model is an error naming the command that trains it, as loadTrained's is.
+ */
+export function gatesOf(tasks: readonly string[], options: { profile: Profile | ProfileName; model?: string; out?: string; quiet?: boolean }): Record<string, GateResult> {
+  const out: Record<string, GateResult> = {};
+  for (const t of tasks) {
+    const rec = trainedRecord(t, options);
+    const profileName = typeof options.profile === "object" ? options.profile.name : options.profile;
+    if (!rec) throw new Error(`No trained '${t}' model for profile ${profileName}. Train it first: run notebooks/02-training.ipynb (make run), or: npm run mia -- train --task ${t} --profile ${profileName}`);
+    out[t] = gateStatus(t, rec.result);
+  }
+  if (!options.quiet) console.log(Object.values(out).map((g) => g.summary.replace(/; reference .*$/, "")).join("\n"));
+  return out;
+}

@@ -1,0 +1,114 @@
+/** Quality gates and the interval rule of the verdicts: known answers, every branch. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { PROFILES } from "../src/config";
+import { bootstrapDifference, gateFor, gateStatus, median, TASK_GATES, untestableReason, verdictOf, type GateResult } from "../src/gates";
+import { rng } from "../src/data/split";
+
+const record = (n: number, available: number | undefined, accuracy: number, auc: number, majority = 0.5) => ({
+  test: { n, accuracy, auc, majority: { class: 0, accuracy: majority } },
+  ...(available === undefined ? {} : { testAvailable: available }),
+});
+
+test("every task a notebook draws a verdict from has a gate; every reference names its source", () => {
+  for (const p of Object.values(PROFILES)) {
+    for (const t of [...p.tasks.medical, ...p.tasks.natural, ...p.tasks.multiclass]) {
+      const g = gateFor(t);
+      assert.ok(g, `${p.name}: task ${t} has no gate`);
+      assert.ok(g.threshold !== null && g.threshold > 0 && g.threshold < 1, `${t}: gate ${g.threshold}`);
+      assert.ok(g.reasoning.length > 20 && g.testSet.length > 5);
+    }
+  }
+  for (const g of TASK_GATES) for (const r of g.references) assert.ok(r.source.length > 10 && r.value > 0 && r.value <= 1, `${g.task}: ${JSON.stringify(r)}`);
+  assert.equal(gateFor("cifar10")!.metric, "accuracy");
+  assert.equal(gateFor("cifar10")!.threshold, 0.9);
+  assert.equal(gateFor("cxr")!.threshold, 0.95);
+  assert.equal(gateFor("derm-7")!.threshold, 0.92);
+  assert.equal(gateFor("my-own-data"), undefined);
+});
+
+test("gateStatus: passes, below (by how much), subset of the test split, no gate", () => {
+  const pass = gateStatus("cxr", record(624, 624, 0.9, 0.961));
+  assert.equal(pass.status, "passes");
+  assert.ok(pass.testable);
+  assert.match(pass.summary, /^cxr: test AUC 0\.961 on all 624 test images; gate AUC >= 0\.950: passes; reference 0\.944/);
+
+  const below = gateStatus("cxr", record(624, 624, 0.88, 0.934));
+  assert.equal(below.status, "below");
+  assert.equal(below.testable, false);
+  assert.match(below.summary, /BELOW by 0\.016/);
+
+  const cifar = gateStatus("cifar10", record(10000, 10000, 0.531, 0.9));
+  assert.equal(cifar.metric, "accuracy");
+  assert.equal(cifar.value, 0.531);
+  assert.match(cifar.summary, /test accuracy 53\.1% on all 10000 test images; gate accuracy >= 90\.0%: BELOW by 36\.9%/);
+
+  // A class-balanced subset (or a run saved before gates) is never held against the gate.
+  const subset = gateStatus("cxr", record(400, 624, 0.99, 0.999));
+  assert.equal(subset.status, "subset");
+  assert.equal(subset.testable, false);
+  assert.match(subset.summary, /on 400 of 624 test images.*not checked/);
+  assert.equal(gateStatus("cxr", record(400, undefined, 0.99, 0.999)).status, "subset");
+
+  // Your own task: no gate, the majority-class bar decides, and the summary says which.
+  const own = gateStatus("my-derm", record(100, 100, 0.9, 0.95));
+  assert.equal(own.status, "no-gate");
+  assert.ok(own.testable);
+  assert.match(own.summary, /no gate for this task \(clearly above its majority class\)/);
+  assert.equal(gateStatus("my-derm", record(100, 100, 0.52, 0.55)).testable, false);
+});
+
+test("untestableReason names every model below its gate, and nothing when all pass", () => {
+  const gs: GateResult[] = [gateStatus("cxr", record(624, 624, 0.9, 0.96)), gateStatus("cifar10", record(10000, 10000, 0.531, 0.9)), gateStatus("derm", record(50, 1500, 0.8, 0.95))];
+  assert.equal(untestableReason(gs.slice(0, 1)), null);
+  assert.equal(untestableReason(gs), "not testable here: model below its gate (cifar10 53.1% < 90.0%; derm measured on a test subset)");
+});
+
+function normal(r: () => number, mu: number, sd: number, n: number): number[] {
+  return Array.from({ length: n }, () => mu + sd * Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r()));
+}
+
+test("bootstrapDifference: the mean's interval matches the normal closed form; seeded; refuses non-finite values", () => {
+  const r = rng(3);
+  const a = normal(r, 1, 1, 400);
+  const b = normal(r, 0, 2, 300);
+  const d = bootstrapDifference([a], [b], { resamples: 4000, seed: 1 });
+  const m = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+  const varOf = (v: number[]) => v.reduce((s, x) => s + (x - m(v)) ** 2, 0) / (v.length - 1);
+  const se = Math.sqrt(varOf(a) / a.length + varOf(b) / b.length);
+  assert.ok(Math.abs(d.estimate - (m(a) - m(b))) < 1e-12);
+  const half = (d.hi - d.lo) / 2;
+  assert.ok(Math.abs(half - 1.96 * se) / (1.96 * se) < 0.1, `half-width ${half} vs closed form ${1.96 * se}`);
+  assert.ok(d.lo < d.estimate && d.estimate < d.hi);
+  assert.deepEqual(bootstrapDifference([a], [b], { resamples: 4000, seed: 1 }), d, "same seed, same interval");
+  assert.throws(() => bootstrapDifference([[1, NaN]], [b]), /non-finite value/);
+  assert.throws(() => bootstrapDifference([], [b]), /at least one non-empty cluster/);
+  assert.throws(() => bootstrapDifference([a], [b], { resamples: 5 }), /resamples/);
+});
+
+test("bootstrapDifference over models: spread between seeds widens the interval; the median statistic works", () => {
+  const r = rng(9);
+  // Three "models" whose means differ by much more than their per-image noise.
+  const spread = [normal(r, 0.5, 0.1, 200), normal(r, 1.0, 0.1, 200), normal(r, 1.5, 0.1, 200)];
+  const nat = [normal(r, 0, 0.1, 200)];
+  const clustered = bootstrapDifference(spread, nat, { seed: 2 });
+  const pooled = bootstrapDifference([spread.flat()], nat, { seed: 2 });
+  assert.ok(clustered.hi - clustered.lo > 5 * (pooled.hi - pooled.lo), `clustered ${clustered.hi - clustered.lo} vs pooled ${pooled.hi - pooled.lo}`);
+  const med = bootstrapDifference([[1, 2, 3, 4, 100]], [[0, 0, 0]], { statistic: median, seed: 0 });
+  assert.equal(med.estimate, 3);
+});
+
+test("verdictOf: the stated rule, gates first", () => {
+  const ok = [gateStatus("cxr", record(624, 624, 0.9, 0.96)), gateStatus("cifar10", record(10000, 10000, 0.91, 0.99))];
+  const iv = (estimate: number, lo: number, hi: number) => ({ estimate, lo, hi, level: 0.95 });
+  assert.equal(verdictOf({ difference: iv(0.3, 0.1, 0.5), paper: "positive", gates: ok }).word, "holds");
+  assert.match(verdictOf({ difference: iv(0.3, 0.1, 0.5), paper: "positive", gates: ok }).text, /^holds: difference \+0\.300 \[95% 0\.100, 0\.500\] excludes 0 on the paper's side$/);
+  assert.equal(verdictOf({ difference: iv(0.3, 0.1, 0.5), paper: "negative", gates: ok }).word, "does not hold");
+  assert.equal(verdictOf({ difference: iv(-0.3, -0.5, -0.1), paper: "negative", gates: ok }).word, "holds");
+  assert.equal(verdictOf({ difference: iv(0.05, -0.1, 0.2), paper: "positive", gates: ok }).word, "not resolved at this size");
+  assert.equal(verdictOf({ difference: null, paper: "positive", gates: ok }).word, "not resolved at this size");
+  const weak = [...ok, gateStatus("derm", record(1500, 1500, 0.8, 0.86))];
+  const v = verdictOf({ difference: iv(0.3, 0.1, 0.5), paper: "positive", gates: weak });
+  assert.equal(v.word, "not testable here");
+  assert.equal(v.text, "not testable here: model below its gate (derm 0.860 < 0.900)");
+});

@@ -1,0 +1,85 @@
+/** Training recipes: per-task settings, CIFAR's crop-and-flip augmentation, weight decay. */
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import { tf, initBackend } from "../src/backend";
+import { PROFILES, type Profile } from "../src/config";
+import { buildModel } from "../src/models";
+import { addWeightDecay, augmentBatch, CROP_FLIP_AUGMENT, decays, PAPER_AUGMENT, trainSettings } from "../src/train";
+
+before(async () => {
+  await initBackend();
+});
+
+test("trainSettings: explicit options beat the task's recipe, which beats the profile's defaults", () => {
+  const profile: Profile = { ...PROFILES.smoke, recipeFor: { cifar10: { epochs: 7, batchSize: 32, monitor: "accuracy", augment: "crop-flip", optimizer: { kind: "sgd", lr: 0.1, weightDecay: 5e-4 } } } };
+  const cifar = trainSettings("cifar10", profile);
+  assert.equal(cifar.epochs, 7);
+  assert.equal(cifar.batchSize, 32);
+  assert.equal(cifar.monitor, "accuracy");
+  assert.deepEqual(cifar.augment, CROP_FLIP_AUGMENT);
+  assert.equal(cifar.optimizer.kind, "sgd");
+  assert.equal(cifar.optimizer.weightDecay, 5e-4);
+  assert.equal(cifar.optimizer.schedule, "cosine", "fields the recipe leaves out keep the defaults");
+  const cxr = trainSettings("cxr", profile);
+  assert.equal(cxr.epochs, PROFILES.smoke.epochs);
+  assert.deepEqual(cxr.augment, PAPER_AUGMENT);
+  assert.equal(cxr.optimizer.kind, "adam");
+  const forced = trainSettings("cifar10", profile, { epochs: 2, optimizer: { lr: 0.01 }, augment: false });
+  assert.equal(forced.epochs, 2);
+  assert.equal(forced.optimizer.lr, 0.01);
+  assert.equal(forced.optimizer.kind, "sgd", "an explicit lr keeps the recipe's optimizer");
+  assert.equal(forced.augment, false);
+  assert.throws(() => trainSettings("cifar10", { ...profile, recipeFor: { cifar10: { optimizer: { weightDecay: 2 } } } }), /weightDecay must be in \[0, 1\)/);
+});
+
+test("crop-flip augmentation: every image is the original shifted by whole pixels (zeros shifted in), maybe flipped", async () => {
+  const n = 12;
+  const side = 16;
+  const vals = Float32Array.from({ length: n * side * side }, (_, i) => 0.05 + 0.9 * (((i * 7919) % 1000) / 1000));
+  const x = tf.tensor4d(vals, [n, side, side, 1]);
+  const out = augmentBatch(x, CROP_FLIP_AUGMENT, 3);
+  const a = await out.data();
+  tf.dispose([x, out]);
+  const at = (buf: ArrayLike<number>, i: number, r: number, c: number) => buf[(i * side + r) * side + c];
+  let flipped = 0;
+  let shifted = 0;
+  for (let i = 0; i < n; i++) {
+    // Find the integer shift (dy, dx) and flip that reproduce the output exactly.
+    let found: [number, number, boolean] | undefined;
+    for (const flip of [false, true]) for (let dy = -2; dy <= 2 && !found; dy++) for (let dx = -2; dx <= 2 && !found; dx++) {
+      let ok = true;
+      for (let r = 0; r < side && ok; r++) for (let c = 0; c < side && ok; c++) {
+        const sr = r + dy;
+        const scRaw = c + dx;
+        const sc = flip ? side - 1 - scRaw : scRaw;
+        const want = sr >= 0 && sr < side && scRaw >= 0 && scRaw < side ? at(vals, i, sr, sc) : 0;
+        ok = Math.abs(at(a, i, r, c) - want) < 1e-6;
+      }
+      if (ok) found = [dy, dx, flip];
+    }
+    assert.ok(found, `image ${i} is not an integer shift (|d| <= 2 = 16/8) of the original with zero fill`);
+    if (found[2]) flipped++;
+    if (found[0] !== 0 || found[1] !== 0) shifted++;
+  }
+  assert.ok(flipped > 0 && flipped < n, `flips: ${flipped} of ${n}`);
+  assert.ok(shifted > n / 2, `shifted: ${shifted} of ${n}`);
+});
+
+test("weight decay: kernel gradients gain wd * w; batch-norm parameters and biases are left alone", async () => {
+  const model = buildModel("resnet-tiny", [8, 8, 1], 2, 0);
+  const grads: tf.NamedTensorMap = {};
+  for (const w of model.trainableWeights) grads[(w.read() as tf.Variable).name] = tf.onesLike(w.read());
+  addWeightDecay(grads, model.trainableWeights, 0.01);
+  let kernels = 0;
+  for (const w of model.trainableWeights) {
+    const g = await grads[(w.read() as tf.Variable).name].data();
+    const v = await w.read().data();
+    const isKernel = decays(w.originalName);
+    if (isKernel) kernels++;
+    for (let j = 0; j < v.length; j += Math.max(1, Math.floor(v.length / 7))) assert.ok(Math.abs(g[j] - (1 + (isKernel ? 0.01 * v[j] : 0))) < 1e-6, `${w.originalName}[${j}]`);
+  }
+  assert.ok(kernels >= 5 && kernels < model.trainableWeights.length, `${kernels} kernels of ${model.trainableWeights.length} weights`);
+  assert.ok(!decays("conv1_bn/gamma") && !decays("logits/bias") && decays("logits/kernel") && decays("conv1_conv/kernel_3"));
+  tf.dispose(Object.values(grads));
+  model.dispose();
+});
