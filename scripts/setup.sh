@@ -43,6 +43,17 @@ else
   say "Jupyter found ($PY: nbclient $("$PY" -c 'import nbclient; print(nbclient.__version__)'))"
 fi
 
+# --- Debian's h5py: the tests write Keras-layout .h5 weight files with it -------------------
+if ! "$PY" -c "import h5py" 2>/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing Debian's python3-h5py (test fixtures for the Keras weights reader)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq --no-install-recommends python3-h5py >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq --no-install-recommends python3-h5py >/dev/null; }
+  else
+    say "python3-h5py is missing: the Keras weights tests will be skipped (sudo apt-get install python3-h5py)"
+  fi
+fi
+
 # --- Debian's Chromium (static figure export and the real-browser test) ---------------------
 # Driven by playwright-core with an explicit executable path; never a browser download.
 if ! command -v chromium >/dev/null && [ -z "${MIA_CHROMIUM:-}" ]; then

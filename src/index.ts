@@ -14,5 +14,6 @@ export * as landscape from "./landscape";
 export * as saliency from "./saliency";
 export * as detect from "./detect";
 export * as gates from "./gates";
+export * as weights from "./weights";
 export { init, banner, tf, type Session } from "./backend";
 export { resolveProfile, PROFILES, type Profile, type ProfileName } from "./config";

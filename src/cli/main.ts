@@ -8,6 +8,7 @@ import { runTrain } from "./train";
 import { runAttack } from "./attack";
 import { runDetect } from "./detect";
 import { runGates } from "./gates";
+import { runWeights } from "./weights";
 
 export class UsageError extends Error {}
 
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promi
   train: { summary: "train (or reuse, or resume) a task's classifier; test accuracy, AUC, confusion matrix", run: runTrain },
   attack: { summary: "attack a trained model at one eps; accuracy, success rate; saves the adversarial set (.npy)", run: runAttack },
   gates: { summary: "each task's quality gate and published reference; trained models' test metric against it", run: runGates },
+  weights: { summary: "pretrained weights (Keras' ImageNet ResNet-50): list, fetch (MD5-checked), check a .h5 file", run: runWeights },
   detect: { summary: "detect one attack's adversarial set from deep features; AUC with a 95% interval; scores (.npy)", run: runDetect },
 };
 

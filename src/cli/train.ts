@@ -4,7 +4,7 @@ import { initBackend, banner } from "../backend";
 import { resolveProfile } from "../config";
 import { architecture } from "../models/registry";
 import { gateStatus } from "../gates";
-import { train, type TrainOptions } from "../train";
+import { pretrainedEntry, train, type TrainOptions } from "../train";
 import { int, positive, TASK_OPTIONS, taskFrom } from "./data";
 import { UsageError } from "./main";
 
@@ -33,6 +33,9 @@ Options:
   --monitor auc|loss|accuracy     validation metric for early stopping (default auc)
   --patience N           stop after N epochs without improvement (default: the profile's; 0 = never)
   --seed N               (default 0)
+  --pretrained imagenet  fine-tune Keras' ImageNet ResNet-50 (mia weights --fetch resnet50-imagenet)
+                         with the paper's recipe (SGD momentum 0.9, lr 1e-4, batch 32) unless
+                         --optimizer/--lr/--batch say otherwise; caffe preprocessing in the model
   --workers N            wasm worker threads (default: MIA_WORKERS, else one per core)
   --out DIR              where runs are saved
   --force                retrain even if a finished run exists
@@ -57,6 +60,7 @@ export async function runTrain(argv: string[]): Promise<void> {
       monitor: { type: "string" },
       patience: { type: "string" },
       seed: { type: "string" },
+      pretrained: { type: "string" },
       workers: { type: "string" },
       out: { type: "string" },
       force: { type: "boolean" },
@@ -95,11 +99,19 @@ export async function runTrain(argv: string[]): Promise<void> {
     monitor: v.monitor as "auc" | "loss" | "accuracy" | undefined,
     patience: positive(v.patience, "--patience", 0),
     seed: int(v.seed, "--seed"),
+    pretrained: v.pretrained,
     workers: positive(v.workers, "--workers"),
     out: v.out,
     force: v.force,
     log,
   };
+  if (v.pretrained !== undefined) {
+    try {
+      pretrainedEntry(v.pretrained, v.model);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
   if (options.model !== undefined) {
     // Unknown architectures are usage errors, found before any data is read.
     try {

@@ -8,7 +8,7 @@ import { tf } from "../backend/tf";
 import { batchNormalization } from "./batchnorm";
 import { Conv2D } from "./conv";
 import { classifierHead, type HeadKind } from "./head";
-import { LocalContrast, type Preprocess } from "./preprocess";
+import { applyPreprocess, type Preprocess } from "./preprocess";
 
 export interface PlainCnnSpec {
   readonly inputShape: readonly [number, number, number];
@@ -28,7 +28,7 @@ export function plainCnn(spec: PlainCnnSpec): tf.LayersModel {
   let seed = spec.seed ?? 0;
   const stages = Math.min(4, spec.depth);
   const input = tf.input({ shape: [...spec.inputShape], name: "input" });
-  let x: tf.SymbolicTensor = spec.preprocess === "local-contrast" ? (new LocalContrast({ name: "preprocess" }).apply(input) as tf.SymbolicTensor) : input;
+  let x: tf.SymbolicTensor = applyPreprocess(input, spec.preprocess);
   let layer = 0;
   for (let s = 0; s < stages; s++) {
     // Spread the layers as evenly as possible, the extra ones going to the early stages.

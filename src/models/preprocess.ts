@@ -7,7 +7,10 @@
  */
 import { tf } from "../backend/tf";
 
-export type Preprocess = "none" | "local-contrast";
+export type Preprocess = "none" | "local-contrast" | "caffe";
+
+/** Per-channel means (B, G, R, 0-255) that Keras' caffe-mode preprocess_input subtracts (ImageNet). */
+export const CAFFE_BGR_MEAN = [103.939, 116.779, 123.68] as const;
 
 export function gaussianKernel1d(sigma: number): Float32Array {
   const r = Math.max(1, Math.ceil(3 * sigma));
@@ -67,3 +70,42 @@ export class LocalContrast extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(LocalContrast);
+
+/**
+ * Keras' "caffe" preprocess_input inside the model, for ImageNet weights trained with it (Keras
+ * Applications' ResNet-50): [0, 1] pixels -> 0-255, RGB -> BGR, minus the ImageNet channel means.
+ * A 1-channel (X-ray) input is repeated to 3 channels first, as the paper did. Attacks and saliency
+ * still act on the stored [0, 1] pixels.
+ */
+export class CaffePreprocess extends tf.layers.Layer {
+  static className = "MiaCaffePreprocess";
+
+  constructor(config: { name?: string } = {}) {
+    super({ name: config.name, trainable: false });
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const s = inputShape as tf.Shape;
+    return [...s.slice(0, -1), 3];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      let x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+      const c = x.shape[3];
+      if (c === 1) x = tf.tile(x, [1, 1, 1, 3]);
+      else if (c !== 3) throw new Error(`caffe preprocessing needs 1 or 3 channels, got ${c}`);
+      const bgr = tf.reverse(x, -1);
+      return tf.sub(tf.mul(bgr, 255), tf.tensor1d([...CAFFE_BGR_MEAN]));
+    });
+  }
+}
+tf.serialization.registerClass(CaffePreprocess);
+
+/** The model's preprocessing layer applied to its raw input (or the input itself for "none"). */
+export function applyPreprocess(input: tf.SymbolicTensor, kind: Preprocess | undefined): tf.SymbolicTensor {
+  if (kind === "local-contrast") return new LocalContrast({ name: "preprocess" }).apply(input) as tf.SymbolicTensor;
+  if (kind === "caffe") return new CaffePreprocess({ name: "preprocess" }).apply(input) as tf.SymbolicTensor;
+  if (kind === undefined || kind === "none") return input;
+  throw new Error(`Unknown preprocessing '${kind as string}': use none, local-contrast or caffe.`);
+}

@@ -14,7 +14,7 @@ import { tf } from "../backend/tf";
 import { batchNormalization } from "./batchnorm";
 import { Conv2D } from "./conv";
 import { classifierHead, type HeadKind } from "./head";
-import { LocalContrast, type Preprocess } from "./preprocess";
+import { applyPreprocess, type Preprocess } from "./preprocess";
 
 export interface StemSpec {
   readonly filters: number;
@@ -53,7 +53,7 @@ export function resnet(spec: ResNetSpec): tf.LayersModel {
 
   const stem: StemSpec = typeof spec.stem === "number" ? { filters: spec.stem, kernel: 3, stride: 1, pool: false } : spec.stem;
   const raw = tf.input({ shape: [...spec.inputShape], name: "input" });
-  const input = spec.preprocess === "local-contrast" ? (new LocalContrast({ name: "preprocess" }).apply(raw) as tf.SymbolicTensor) : raw;
+  const input = applyPreprocess(raw, spec.preprocess);
   let x: tf.SymbolicTensor;
   if (keras) {
     // Keras pads explicitly and convolves "valid" (7x7/2 then 3x3/2 max pooling).

@@ -18,6 +18,7 @@ import { REPO_ROOT } from "../data/root";
 import { shuffled } from "../data/split";
 import type { TaskSpec } from "../data/tasks";
 import { buildModel } from "../models/registry";
+import { pretrainedModel, requireWeights, WEIGHTS, weightsEntry, type WeightsEntry } from "../weights";
 import { progress as makeProgress } from "../plots/progress";
 import { augmentBatch, CROP_FLIP_AUGMENT, PAPER_AUGMENT, type AugmentConfig } from "./augment";
 import { loadModelFile, optimizerState, restoreOptimizer, saveModelFile } from "./checkpoint";
@@ -57,6 +58,11 @@ export interface TrainOptions {
   readonly quiet?: boolean;
   /** Where status lines go (default console.log; the CLI's --json sends them to stderr). */
   readonly log?: (line: string) => void;
+  /** Start from pretrained weights: "imagenet" (Keras Applications' ResNet-50, the paper's
+   *  start) or a weights id of src/weights. The model defaults to the weights' architecture, the
+   *  weights' preprocessing goes inside the model, and the recipe defaults to the paper's
+   *  fine-tuning (SGD momentum 0.9, lr 1e-4, batch 32). */
+  readonly pretrained?: string;
   /** Called after every epoch (e.g. a live learning-curve plot). */
   readonly onEpoch?: (record: EpochRecord, history: readonly EpochRecord[]) => void | Promise<void>;
 }
@@ -79,6 +85,8 @@ export interface RunKey {
   readonly model: string;
   /** Preprocessing layer of the model (the task's). */
   readonly preprocess: string;
+  /** Pretrained weights the run started from ("none" from scratch). */
+  readonly pretrained: string;
   readonly imageSize: number;
   readonly channels: number;
   readonly classNames: readonly string[];
@@ -131,7 +139,24 @@ function dataHash(data: TaskData): string {
 }
 
 /** Settings added after runs were saved: a run saved without one used this value. */
-const KEY_DEFAULTS: Partial<Record<keyof RunKey, unknown>> = { preprocess: "none" };
+const KEY_DEFAULTS: Partial<Record<keyof RunKey, unknown>> = { preprocess: "none", pretrained: "none" };
+
+/** The paper's fine-tuning recipe (PAPER.md): SGD, momentum 0.9, lr 1e-4, batch 32. */
+export const PAPER_FINETUNE: Readonly<{ optimizer: OptimizerConfig; batchSize: number }> = Object.freeze({ optimizer: { kind: "sgd" as const, lr: 1e-4, momentum: 0.9, schedule: "constant" as const, warmup: 0 }, batchSize: 32 });
+
+/** The weights entry named by TrainOptions.pretrained ("imagenet" = the ImageNet weights of `model`, default resnet50). */
+export function pretrainedEntry(pretrained: string | undefined, model: string | undefined): WeightsEntry | undefined {
+  if (pretrained === undefined || pretrained === "none") return undefined;
+  if (pretrained === "imagenet") {
+    const arch = model ?? "resnet50";
+    const e = WEIGHTS.find((w) => w.arch === arch && w.id.endsWith("-imagenet"));
+    if (!e) throw new Error(`No ImageNet weights for '${arch}': pretrained "imagenet" needs one of ${WEIGHTS.map((w) => w.arch).join(", ")}.`);
+    return e;
+  }
+  const e = weightsEntry(pretrained);
+  if (model !== undefined && model !== e.arch) throw new Error(`The ${e.id} weights are for ${e.arch}, not ${model}.`);
+  return e;
+}
 
 /** The fields where a key (`a`, now) differs from a saved one (`b`), for error messages. */
 export function keyDiff(a: RunKey, b: RunKey): string[] {
@@ -192,11 +217,15 @@ function validate(o: { epochs: number; batchSize: number; patience: number; moni
  */
 export function trainSettings(taskName: string, profile: Profile, options: TrainOptions = {}) {
   const recipe = profile.recipeFor?.[taskName] ?? {};
+  const weights = pretrainedEntry(options.pretrained, options.model);
+  // Fine-tuning pretrained weights starts from the paper's recipe instead of the task's.
+  const base = weights ? { optimizer: PAPER_FINETUNE.optimizer, batchSize: PAPER_FINETUNE.batchSize } : { optimizer: { ...DEFAULT_OPTIMIZER, ...recipe.optimizer }, batchSize: recipe.batchSize ?? profile.batchSize };
   const settings = {
-    modelName: options.model ?? profile.model,
+    modelName: options.model ?? weights?.arch ?? profile.model,
+    weights,
     epochs: options.epochs ?? recipe.epochs ?? profile.epochs,
-    batchSize: options.batchSize ?? recipe.batchSize ?? profile.batchSize,
-    optimizer: { ...DEFAULT_OPTIMIZER, ...recipe.optimizer, ...options.optimizer } as OptimizerConfig,
+    batchSize: options.batchSize ?? base.batchSize,
+    optimizer: { ...base.optimizer, ...options.optimizer } as OptimizerConfig,
     monitor: options.monitor ?? recipe.monitor ?? ("auc" as Monitor),
     patience: options.patience ?? recipe.patience ?? profile.patience,
     classWeights: options.classWeights ?? ("balanced" as const),
@@ -215,7 +244,9 @@ export function trainSettings(taskName: string, profile: Profile, options: Train
 export async function train(task: string | TaskSpec, options: TrainOptions = {}): Promise<TrainResult> {
   const profile = typeof options.profile === "object" ? options.profile : resolveProfile(options.profile);
   const taskName = typeof task === "string" ? task : task.name;
-  const { modelName, epochs, batchSize, optimizer, monitor, patience, classWeights, augment, seed } = trainSettings(taskName, profile, options);
+  const { modelName, weights, epochs, batchSize, optimizer, monitor, patience, classWeights, augment, seed } = trainSettings(taskName, profile, options);
+  // Missing weights are found before any data is read.
+  if (weights) requireWeights(weights);
   const log = (s: string) => options.quiet || (options.log ?? console.log)(s);
 
   const trainCap = profile.trainPerClassFor?.[taskName];
@@ -229,7 +260,8 @@ export async function train(task: string | TaskSpec, options: TrainOptions = {})
     task: taskName,
     profile: profile.name,
     model: modelName,
-    preprocess: data.task.preprocess ?? "none",
+    preprocess: weights ? weights.preprocess : (data.task.preprocess ?? "none"),
+    pretrained: weights?.id ?? "none",
     imageSize: data.size,
     channels: data.channels,
     classNames: data.classNames,
@@ -286,7 +318,14 @@ export async function train(task: string | TaskSpec, options: TrainOptions = {})
     trainSecondsBefore = mia.trainSeconds;
     log(`[train] ${taskName}: resuming ${runDir} after epoch ${history.length}/${epochs}`);
   } else {
-    model = buildModel(modelName, [data.size, data.size, data.channels], classes, seed, { preprocess: data.task.preprocess });
+    if (weights) {
+      if ((data.task.preprocess ?? "none") !== "none") throw new Error(`train ${taskName}: the task puts '${data.task.preprocess}' preprocessing in its model, but the ${weights.id} weights expect their own (${weights.preprocess}); train it from scratch.`);
+      const p = pretrainedModel(weights, [data.size, data.size, data.channels], classes, seed);
+      model = p.model;
+      log(`[train] ${taskName}: ${weights.id} weights from ${p.file}: ${p.report.loaded.length} layers (${p.report.values.toLocaleString("en")} values); new: ${p.report.notInFile.join(", ") || "none"}; ${weights.preprocess} preprocessing inside the model`);
+    } else {
+      model = buildModel(modelName, [data.size, data.size, data.channels], classes, seed, { preprocess: data.task.preprocess });
+    }
   }
 
   const engine = await createEngine(model, { workers: options.workers, pool: options.pool });
