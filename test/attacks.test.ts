@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import { tf, initBackend, createEngine, type Engine } from "../src/backend";
 import { customTask, loadTask } from "../src/data";
-import { accuracyVsEps, attackTask, BIM, CWL2, CWLinf, DeepFool, epsAtHalf, FGSM, PGD, predictLabels } from "../src/attacks";
+import { accuracyVsEps, attackTask, BIM, CWL2, CWLinf, DeepFool, epsAtHalf, FGSM, PGD, predictLabels, robustRadii } from "../src/attacks";
 import { buildModel } from "../src/models";
 import { PROFILES } from "../src/config";
 import { train } from "../src/train";
@@ -191,12 +191,18 @@ test("accuracy-vs-eps sweeps reproduce the closed form, add the clean point, and
   const rows = await accuracyVsEps(pooled, x, y, { attack: "bim", grid: [12, 3, 6, 40], steps: 4, batchSize: 4 });
   assert.deepEqual(rows.map((r) => r.eps), [0, 3, 6, 12, 40]);
   for (const r of rows) assert.ok(Math.abs(r.accuracy - VALUES.filter((v) => !(r.eps / 255 > Math.abs(v - 0.5))).length / VALUES.length) < 1e-9, `eps ${r.eps}: ${r.accuracy}`);
+  // Per image, in closed form: an image survives exactly when the budget is below its margin |v - 0.5|.
+  for (const r of rows) assert.equal(r.survived, VALUES.map((v) => (r.eps / 255 > Math.abs(v - 0.5) ? "0" : "1")).join(""), `eps ${r.eps}`);
+  const grid = [3, 6, 12, 40];
+  assert.deepEqual(robustRadii(rows), VALUES.map((v) => grid.find((e) => e / 255 > Math.abs(v - 0.5)) ?? 80), "first budget that breaks each image, censored at twice the grid");
+  assert.deepEqual(robustRadii(rows, { cap: 99 }).filter((r) => r === 99).length, VALUES.filter((v) => Math.abs(v - 0.5) >= 40 / 255).length);
+  assert.throws(() => robustRadii(rows.filter((r) => r.eps > 0)), /no clean \(eps 0\) point/);
   // With the model's own predictions as labels the result is the same here (the model is right on every image).
   const pred = await accuracyVsEps(pooled, x, y, { attack: "fgsm", grid: [6], labels: "predicted" });
   assert.equal(pred[1].accuracy, rows[2].accuracy);
   assert.equal(pred[1].labels, "predicted");
   await assert.rejects(accuracyVsEps(pooled, x, y, { attack: "jsma", grid: [1] }), /Unknown attack 'jsma'\. L-infinity attacks: fgsm, bim, pgd, cw/);
-  const mk = (pairs: Array<[number, number]>) => pairs.map(([eps, accuracy]) => ({ attack: "pgd", eps, accuracy, n: 10, labels: "true" as const, seconds: 0 }));
+  const mk = (pairs: Array<[number, number]>) => pairs.map(([eps, accuracy]) => ({ attack: "pgd", eps, accuracy, n: 10, labels: "true" as const, seconds: 0, survived: "" }));
   assert.equal(epsAtHalf(mk([[0, 0.8], [1, 0.6], [2, 0.2]])), 1.5);
   assert.equal(epsAtHalf(mk([[0, 0.8], [1, 0.4]])), 1);
   assert.equal(epsAtHalf(mk([[0, 0.8], [1, 0.7]])), null);

@@ -104,7 +104,8 @@ export async function attackTask(task: string, o: TaskAttackOptions = {}): Promi
         const hit = readSweep(file);
         // Files written before point-by-point caching carry a key over their whole grid.
         const legacy = hit && hit.key === cacheKey(attack, hit.rows.map((r) => r.eps).filter((e) => e !== 0));
-        if (hit && (hit.key === pointsKey(attack) || legacy)) for (const r of hit.rows) have.set(r.eps, r);
+        // Points saved before per-image results were kept are computed again.
+        if (hit && (hit.key === pointsKey(attack) || legacy)) for (const r of hit.rows) if (typeof r.survived === "string" && r.survived.length === chosen.length) have.set(r.eps, r);
       }
       const missing = want.filter((e) => !have.has(e));
       const fromCache = want.length - missing.length;

@@ -44,6 +44,8 @@ export interface SweepRow {
   readonly accuracy: number;
   readonly labels: LabelMode;
   readonly seconds: number;
+  /** Per image, in order: "1" when its adversarial version is still classified as its true label. */
+  readonly survived: string;
 }
 
 export interface SweepOptions extends LinfOptions {
@@ -69,6 +71,7 @@ export async function accuracyVsEps(target: Engine, x: tf.Tensor4D, y: tf.Tensor
   for (const eps of grid) {
     const t0 = Date.now();
     let correct = 0;
+    const survived: string[] = [];
     for (let i = 0; i < n; i += batch) {
       const b = Math.min(batch, n - i);
       const xb = tf.slice(x, [i, 0, 0, 0], [b, -1, -1, -1]) as tf.Tensor4D;
@@ -76,10 +79,14 @@ export async function accuracyVsEps(target: Engine, x: tf.Tensor4D, y: tf.Tensor
       const adv = await linfAttack(o.attack, target, eps, o).run(xb, yb);
       const pred = await predictLabels(target, adv);
       const p = await pred.data();
-      for (let k = 0; k < b; k++) if (p[k] === yTrue[i + k]) correct++;
+      for (let k = 0; k < b; k++) {
+        const ok = p[k] === yTrue[i + k];
+        if (ok) correct++;
+        survived.push(ok ? "1" : "0");
+      }
       tf.dispose([xb, yb, adv, pred]);
     }
-    const row: SweepRow = { attack: o.attack.toLowerCase(), eps, n, accuracy: n ? correct / n : NaN, labels, seconds: (Date.now() - t0) / 1000 };
+    const row: SweepRow = { attack: o.attack.toLowerCase(), eps, n, accuracy: n ? correct / n : NaN, labels, seconds: (Date.now() - t0) / 1000, survived: survived.join("") };
     rows.push(row);
     o.onPoint?.(row);
   }
@@ -100,4 +107,28 @@ export function epsAtHalf(rows: readonly SweepRow[]): number | null {
     }
   }
   return null;
+}
+
+/**
+ * Per image that the model classifies correctly when clean: the smallest eps of the sweep at which
+ * the attack broke it, or `cap` when it survived every budget of the grid (censored; default twice
+ * the largest budget). Its median is the per-image counterpart of epsAtHalf, and what verdicts
+ * bootstrap over.
+ */
+export function robustRadii(rows: readonly SweepRow[], options: { cap?: number } = {}): number[] {
+  const sorted = [...rows].sort((a, b) => a.eps - b.eps);
+  const clean = sorted.find((r) => r.eps === 0);
+  if (!clean) throw new Error("robustRadii: the sweep has no clean (eps 0) point");
+  const n = clean.survived.length;
+  if (sorted.some((r) => r.survived.length !== n)) throw new Error("robustRadii: the sweep's points cover different images");
+  const attacked = sorted.filter((r) => r.eps > 0);
+  if (attacked.length === 0) throw new Error("robustRadii: the sweep has no attacked point");
+  const cap = options.cap ?? 2 * attacked[attacked.length - 1].eps;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (clean.survived[i] !== "1") continue;
+    const broken = attacked.find((r) => r.survived[i] !== "1");
+    out.push(broken ? broken.eps : cap);
+  }
+  return out;
 }
