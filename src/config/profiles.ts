@@ -160,12 +160,15 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
     description: "default: sized to finish on a 2-core machine (wasm backend)",
     imageSize: 64,
     model: "resnet20-s2",
-    trainPerClass: 1000,
-    // Ten classes at 1000 would be half of the CPU budget on its own.
-    trainPerClassFor: Object.freeze({ cifar10: 500 }),
-    testPerClass: 200,
-    epochs: 8,
-    patience: 3,
+    // Every training image, and the whole test split (quality gates are measured on it; attacks
+    // still use class-balanced subsets of attackImages).
+    trainPerClass: null,
+    testPerClass: null,
+    epochs: 20,
+    patience: 5,
+    // CIFAR-10 at 64x64 (upsampled, the medical tasks' size) with CIFAR's own recipe: SGD with
+    // weight decay and crop/flip. 15 epochs reached 84.3% (gate 90%): see README, Models.
+    recipeFor: Object.freeze({ cifar10: Object.freeze({ epochs: 15, batchSize: 128, monitor: "accuracy" as const, augment: "crop-flip" as const, optimizer: Object.freeze({ kind: "sgd" as const, lr: 0.1, momentum: 0.9, weightDecay: 5e-4, warmup: 0.03 }) }) }),
     tasks: Object.freeze({ medical: ["cxr", "dr", "derm"], natural: ["cifar10"], multiclass: ["cxr3", "derm-3", "derm-5", "derm-7"] }),
     batchSize: 64,
     attackImages: 200,
