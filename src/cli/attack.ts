@@ -6,7 +6,7 @@ import { balancedOrder, getTask, loadTask, type TaskSpec } from "../data";
 import { adversarialDir, checkEps, collectAdversarial, linfAttack, LINF_ATTACKS, resultsRoot, saveAdversarial, type LabelMode } from "../attacks";
 import { loadTrained } from "../train";
 import { int, positive } from "./data";
-import { UsageError } from "./main";
+import { UsageError } from "./usage";
 
 const HELP = `Usage: mia attack --task NAME --attack fgsm|bim|pgd|cw --eps E [--steps N] [--n N] [options]
 

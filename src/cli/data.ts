@@ -4,7 +4,7 @@ import { resolveProfile } from "../config";
 import { classCounts, customTask, getTask, loadTask, planTask, SPLIT_NAMES, TASKS, type TaskSpec } from "../data";
 import { CATALOG_NAMES, DEFAULT_FETCH_SIZES, fetchDatasets, formatSources, missingReport, MEDMNIST_FETCH_SIZES } from "../data/catalog";
 import { availableTasks, chooseMedmnistSize, sourcesReport } from "../data/resolve";
-import { UsageError } from "./main";
+import { UsageError } from "./usage";
 
 const HELP = `Usage: mia data --list
        mia data --sources [--sizes 64,128] [--json]

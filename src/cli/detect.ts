@@ -7,7 +7,7 @@ import { writeNpy } from "../data/npy";
 import { checkDetector, detectTask, DETECTOR_NAMES } from "../detect";
 import { int, positive } from "./data";
 import { attackTarget } from "./attack";
-import { UsageError } from "./main";
+import { UsageError } from "./usage";
 
 const HELP = `Usage: mia detect --task NAME --attack fgsm|bim|pgd|cw --detector D [--eps 1] [options]
 

@@ -1,9 +1,9 @@
 /** `mia gates`: every task's quality gate and reference, and where a model is trained, its status. */
 import { parseArgs } from "node:util";
 import { resolveProfile, type Profile } from "../config";
-import { gateFor, gateStatus, TASK_GATES, type TaskGate } from "../gates";
+import { formatMetric as fmt, gateFor, gateStatus, TASK_GATES, type TaskGate } from "../gates";
 import { trainedRecord } from "../train";
-import { UsageError } from "./main";
+import { UsageError } from "./usage";
 
 const HELP = `Usage: mia gates [--profile P] [--task NAME] [--model M] [--out DIR] [--json]
 
@@ -51,7 +51,6 @@ export async function runGates(argv: string[]): Promise<void> {
     console.log(JSON.stringify({ profile: profile.name, tasks: rows }, null, 2));
     return;
   }
-  const fmt = (m: string, x: number) => (m === "accuracy" ? `${(100 * x).toFixed(1)}%` : x.toFixed(3));
   for (const { gate: g, trained } of rows) {
     const bar = g.threshold === null ? "report only" : `${g.metric === "auc" ? "AUC" : "accuracy"} >= ${fmt(g.metric, g.threshold)}`;
     console.log(`${g.task}: gate ${bar} on ${g.testSet}`);

@@ -10,7 +10,8 @@ import { runDetect } from "./detect";
 import { runGates } from "./gates";
 import { runWeights } from "./weights";
 
-export class UsageError extends Error {}
+import { UsageError } from "./usage";
+export { UsageError };
 
 const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promise<void> }> = {
   data: { summary: "list tasks; show a task's classes, splits and counts; decode and cache its images", run: runData },

@@ -6,7 +6,7 @@ import { architecture } from "../models/registry";
 import { gateStatus } from "../gates";
 import { pretrainedEntry, train, type TrainOptions } from "../train";
 import { int, positive, TASK_OPTIONS, taskFrom } from "./data";
-import { UsageError } from "./main";
+import { UsageError } from "./usage";
 
 const HELP = `Usage: mia train --task NAME [--profile P] [--data DIR] [--model M] [--epochs N] [--out DIR] [options]
        mia train --imagefolder DIR | --csv FILE | --npz FILE  [same options]   (your own data; see 'mia data --help')

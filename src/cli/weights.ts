@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import { parseArgs } from "node:util";
 import { initBackend } from "../backend";
 import { fetchWeights, pretrainedModel, WEIGHTS, weightsEntry, weightsPath, weightsRoot } from "../weights";
-import { UsageError } from "./main";
+import { UsageError } from "./usage";
 
 const HELP = `Usage: mia weights [--list]
        mia weights --fetch ID [--from URL]

@@ -33,7 +33,9 @@ export interface TestRecord {
 }
 
 const NAME: Record<GateMetric, string> = { auc: "AUC", accuracy: "accuracy" };
-const fmt = (m: GateMetric, v: number) => (Number.isNaN(v) ? "n/a" : m === "accuracy" ? `${(100 * v).toFixed(1)}%` : v.toFixed(3));
+/** A metric value as the gates print it: accuracy in %, AUC to three decimals. */
+export const formatMetric = (m: GateMetric, v: number): string => (Number.isNaN(v) ? "n/a" : m === "accuracy" ? `${(100 * v).toFixed(1)}%` : v.toFixed(3));
+const fmt = formatMetric;
 
 /**
  * The gate status of `task`'s model from its test record. `subset`: the metric was measured on
