@@ -9,6 +9,7 @@ import sharp from "sharp";
 import { customTask, loadTask, planTask, TASK_NAMES } from "../src/data";
 import { syntheticNpz } from "./support/synthetic";
 import { parseNpy } from "../src/data/npy";
+import { rocAuc } from "../src/train/metrics";
 
 const CLI = path.resolve(__dirname, "..", "src", "cli", "main.js");
 // Two workers whatever the machine's core count, so training takes the same steps everywhere.
@@ -172,6 +173,15 @@ test("mia detect: AUC with its interval from the saved set, features and scores 
   assert.deepEqual(isAdv.shape, [j.testRows]);
   const feats = parseNpy(fs.readFileSync(path.join(j.features, "features.npy")));
   assert.deepEqual(feats.shape, [64, 128], "32 clean then 32 adversarial rows of the 128-d feature");
+  // Each averaged split's rows are saved: the first split's AUC recomputes from them exactly.
+  const rows = (f: string) => Array.from(parseNpy(fs.readFileSync(path.join(j.scores, f))).data as Int32Array);
+  const flags = parseNpy(fs.readFileSync(path.join(j.features, "is_adv.npy"))).data as Uint8Array;
+  const [tr0, te0, te1] = [rows("advtrain_0.npy"), rows("advtest_0.npy"), rows("advtest_1.npy")];
+  assert.equal(te0.length, j.testRows);
+  assert.ok(tr0.every((i) => !te0.includes(i)), "AdvTrain and AdvTest are disjoint");
+  assert.notDeepEqual(te0, te1, "the second split is another partition");
+  assert.deepEqual(te0.map((i) => flags[i]), Array.from(isAdv.data as Uint8Array), "advtest_0 rows carry the scored labels");
+  assert.ok(Math.abs(rocAuc(te0.map((i) => flags[i]), scores.data as Float64Array) - j.aucs[0]) < 1e-12);
   assert.equal(mia(["detect", "--task", "cxr", "--attack", "bim", "--detector", "svm"], env).code, 2);
   assert.equal(mia(["detect", "--task", "cxr", "--attack", "bim"], env).code, 2);
   assert.equal(mia(["detect", "--task", "cxr", "--attack", "bim", "--detector", "kd", "--eps", "-1"], env).code, 2);

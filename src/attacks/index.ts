@@ -5,3 +5,4 @@ export * from "./sweep";
 export * from "./save";
 export * from "./experiment";
 export * from "./capacity";
+export * from "./input-size";

@@ -15,7 +15,9 @@ Fits a detector on the deep features of the attack's saved adversarial set (run 
 notebook 03 first) with the paper's partition: correctly classified images split into AdvTrain /
 AdvTest, the detector fitted on AdvTrain only and scored on AdvTest. Prints the ROC AUC (mean over
 the splits) with a bootstrap 95% interval, and writes the deep features (features/*.npy beside
-the set) and the AdvTest scores (scores.npy, is_adv.npy) as NumPy files.
+the set), the first split's AdvTest scores (scores.npy, is_adv.npy) and every averaged split's
+AdvTrain / AdvTest row indices into features.npy (advtrain_<r>.npy, advtest_<r>.npy, int32) as
+NumPy files, so an AUC can be recomputed on exactly the same split.
 
 Options:
   --task NAME            a task with a trained model and a saved adversarial set
@@ -78,6 +80,11 @@ export async function runDetect(argv: string[]): Promise<void> {
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, "scores.npy"), writeNpy({ dtype: "float64", shape: [row.scores.length], data: row.scores }));
   fs.writeFileSync(path.join(out, "is_adv.npy"), writeNpy({ dtype: "uint8", shape: [row.isAdv.length], data: row.isAdv }));
+  const indices = (rows: number[]) => writeNpy({ dtype: "int32", shape: [rows.length], data: Int32Array.from(rows) });
+  det.sets[attack].splits.forEach(({ train, test }, r) => {
+    fs.writeFileSync(path.join(out, `advtrain_${r}.npy`), indices(train));
+    fs.writeFileSync(path.join(out, `advtest_${r}.npy`), indices(test));
+  });
   const result = {
     task: task.name,
     profile: profile.name,
@@ -94,6 +101,7 @@ export async function runDetect(argv: string[]): Promise<void> {
     seconds: (Date.now() - t0) / 1000,
     features,
     scores: out,
+    splits: det.sets[attack].splits.map((_, r) => ({ advTrain: `advtrain_${r}.npy`, advTest: `advtest_${r}.npy` })),
   };
   if (v.json) {
     console.log(JSON.stringify(result, null, 2));

@@ -37,6 +37,26 @@ export interface CapacityPlan {
   readonly pgdGrid: readonly number[];
 }
 
+/**
+ * The input-size experiment (notebook 03, beyond the paper): one architecture and one recipe
+ * trained per task at each input size on the same images per class, attacked with PGD.
+ */
+export interface InputSizePlan {
+  readonly tasks: readonly string[];
+  /** Input sides in pixels (CIFAR-10 above 32 is upsampled: more input values, no new detail). */
+  readonly sizes: readonly number[];
+  readonly model: string;
+  /** At most this many training images per class; null = all. */
+  readonly trainPerClass: number | null;
+  readonly epochs: number;
+  /** Independently seeded models per (task, size): the verdict's clusters. */
+  readonly seeds: number;
+  /** Test images attacked per model (class-balanced). */
+  readonly attackImages: number;
+  /** PGD budgets (/255); must contain 1. */
+  readonly pgdGrid: readonly number[];
+}
+
 /** Sizes of the "why vulnerable" analyses (notebook 05). */
 export interface ExplainPlan {
   /** Test images per task for the saliency spread and the representation measures. */
@@ -112,6 +132,7 @@ export interface Profile {
    *  trained per task, each attacked with PGD. Smaller inputs and subsets than the main models
    *  so that the whole grid fits the profile's budget. */
   readonly capacity: CapacityPlan;
+  readonly inputSize: InputSizePlan;
   readonly explain: ExplainPlan;
   readonly detect: DetectPlan;
   /** Per-cell timeout, in seconds, used by the notebook runner. */
@@ -149,6 +170,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
     attackImages: 16,
     attackSteps: 5,
     capacity: Object.freeze({ tasks: ["cxr", "cifar10"], models: ["cnn-w4-d2", "cnn-w8-d3"], imageSize: 16, trainPerClass: 16, epochs: 1, attackImages: 8, pgdGrid: [0.5, 1, 2] }),
+    inputSize: Object.freeze({ tasks: ["cxr", "cifar10"], sizes: [16, 32], model: "resnet-tiny", trainPerClass: 16, epochs: 1, seeds: 1, attackImages: 8, pgdGrid: [0.5, 1, 2] }),
     explain: Object.freeze({ images: 8, smoothGradSamples: 4, integratedGradientsSteps: 8, landscapeImages: 4, landscapeGrid: [0, 2, 4], blackBoxEpochs: 1 }),
     detect: Object.freeze({ trainFraction: 0.8, repeats: 1, bootstrap: 200, embedImages: 8, tsneIterations: 150 }),
     reportEps: Object.freeze([0.5, 1, 2, 8]),
@@ -176,6 +198,8 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
     reportEps: Object.freeze([0.5, 1, 2, 8]),
     // 3 widths x 2 depths at 32x32 on 300 images per class, PGD on 100 images.
     capacity: Object.freeze({ tasks: ["cxr", "derm", "cifar10"], models: ["cnn-w4-d2", "cnn-w4-d4", "cnn-w16-d2", "cnn-w16-d4", "cnn-w64-d2", "cnn-w64-d4"], imageSize: 32, trainPerClass: 300, epochs: 5, attackImages: 100, pgdGrid: [0.25, 0.5, 1, 2] }),
+    // ResNet-20 (stride-2 stem) at 32, 64 and 128 px on 300 images per class, 8 epochs, PGD on 100 images.
+    inputSize: Object.freeze({ tasks: ["cxr", "derm", "cifar10"], sizes: [32, 64, 128], model: "resnet20-s2", trainPerClass: 300, epochs: 8, seeds: 1, attackImages: 100, pgdGrid: [0.1, 0.25, 0.5, 1, 2, 4, 8] }),
     explain: Object.freeze({ images: 200, smoothGradSamples: 10, integratedGradientsSteps: 32, landscapeImages: 50, landscapeGrid: range(0, 7.5, 0.5), blackBoxEpochs: 4 }),
     detect: Object.freeze({ trainFraction: 0.8, repeats: 3, bootstrap: 1000, embedImages: 150, tsneIterations: 500 }),
     epsGrid: Object.freeze({
@@ -202,6 +226,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
     attackSteps: 20,
     reportEps: Object.freeze([0.5, 1, 2, 8]),
     capacity: Object.freeze({ tasks: ["cxr", "dr", "derm", "cifar10"], models: ["cnn-w16-d2", "cnn-w16-d4", "cnn-w16-d8", "cnn-w64-d2", "cnn-w64-d4", "cnn-w64-d8", "cnn-w128-d4", "cnn-w128-d8"], imageSize: 64, trainPerClass: null, epochs: 30, attackImages: 500, pgdGrid: [...range(0.1, 1.0, 0.1), 2, 4] }),
+    inputSize: Object.freeze({ tasks: ["cxr", "dr", "derm", "cifar10"], sizes: [32, 64, 128, 224], model: "resnet50", trainPerClass: null, epochs: 30, seeds: 3, attackImages: 500, pgdGrid: [0.1, 0.25, 0.5, 1, 2, 4, 8] }),
     explain: Object.freeze({ images: 500, smoothGradSamples: 50, integratedGradientsSteps: 64, landscapeImages: 500, landscapeGrid: range(0, 7.5, 0.5), blackBoxEpochs: 100 }),
     detect: Object.freeze({ trainFraction: 0.8, repeats: 3, bootstrap: 1000, embedImages: 500, tsneIterations: 1000 }),
     epsGrid: PAPER_EPS,

@@ -153,8 +153,12 @@ export interface DetectRow {
 export interface TaskDetection {
   readonly task: string;
   readonly rows: DetectRow[];
-  /** Per attack, the detector sets and the first split's partition, for transfer experiments. */
-  readonly sets: Record<string, { set: FeatureSet; train: number[]; test: number[]; featuresDir: string }>;
+  /**
+   * Per attack, the detector sets and the first split's partition (for transfer experiments),
+   * and every averaged split's AdvTrain / AdvTest row indices into the set (clean rows 0..n-1,
+   * then adversarial rows n..2n-1, as in features.npy).
+   */
+  readonly sets: Record<string, { set: FeatureSet; train: number[]; test: number[]; splits: ReadonlyArray<{ train: number[]; test: number[] }>; featuresDir: string }>;
   /** The trained model's name (its run and results folders). */
   readonly model: string;
 }
@@ -178,7 +182,7 @@ export async function detectTask(task: string, o: DetectOptions = {}): Promise<T
         const p = featurePartition(s, { trainFraction: profile.detect.trainFraction, seed: seed + r });
         return { train: p.advTrain, test: p.advTest };
       });
-      sets[s.meta.attack] = { set, ...splits[0], featuresDir: s.dir };
+      sets[s.meta.attack] = { set, ...splits[0], splits, featuresDir: s.dir };
       for (const name of detectors) {
         const t0 = Date.now();
         const results: ProtocolResult[] = [];

@@ -5,6 +5,8 @@
  * - `resnet<6n+2>[-w<W>][-s<S>]`: He et al.'s CIFAR ResNets of n BasicBlocks per stage, base
  *   width W (16), stem stride S (1). `resnet20-s2` at 64x64 costs what ResNet-20 costs at 32x32.
  * - `cnn-w<W>-d<D>`: the plain CNN family of the capacity sweeps.
+ * - `<name>@<tag>`: the architecture `<name>` trained in a run folder of its own (the tag names
+ *   the variant, e.g. the input-size experiment's `resnet20-s2@px128`).
  * All but resnet-bench carry the paper's head (see head.ts).
  */
 import type { tf } from "../backend/tf";
@@ -55,9 +57,18 @@ function parse(name: string): Arch | undefined {
   return undefined;
 }
 
+/** The architecture part of a model name (`resnet20-s2@px128` -> `resnet20-s2`). */
+export function baseModelName(name: string): string {
+  const at = name.indexOf("@");
+  if (at < 0) return name;
+  if (!/^[\w.-]+$/.test(name.slice(at + 1))) throw new Error(`Model '${name}': the tag after '@' must be letters, digits, '.', '_' or '-' (e.g. ${name.slice(0, at)}@px128)`);
+  return name.slice(0, at);
+}
+
 export function architecture(name: string): Arch {
-  const a = ARCHITECTURES[name] ?? parse(name);
-  if (a === undefined) throw new Error(`Unknown model '${name}'. Known: ${Object.keys(ARCHITECTURES).join(", ")}; or ${PATTERNS}.`);
+  const base = baseModelName(name);
+  const a = ARCHITECTURES[base] ?? parse(base);
+  if (a === undefined) throw new Error(`Unknown model '${name}'. Known: ${Object.keys(ARCHITECTURES).join(", ")}; or ${PATTERNS}; any of them may carry a run tag, <name>@<tag>.`);
   return a;
 }
 

@@ -132,3 +132,48 @@ export function capacityFigure(points: readonly CapacityPoint[], o: { title?: st
     },
   };
 }
+
+export interface InputSizePoint {
+  readonly task: string;
+  readonly size: number;
+  readonly inputValues: number;
+  readonly seed: number;
+  /** Clean skill above chance on the attacked images (0 guessing, 1 perfect). */
+  readonly skill: number;
+  /** Median PGD radius (/255) of the correctly classified attacked images. */
+  readonly medianRadius: number;
+}
+
+/**
+ * The input-size experiment: median PGD radius against the number of input values (left, one
+ * line per task, natural dashed) and against clean skill (right), so a reader sees whether the
+ * medical-natural gap is there at matched size and at matched skill.
+ */
+export function inputSizeFigure(points: readonly InputSizePoint[], o: { title?: string; natural?: readonly string[] } = {}): Figure {
+  const tasks = [...new Set(points.map((p) => p.task))];
+  const data: Figure["data"] = [];
+  tasks.forEach((task, i) => {
+    const ps = points.filter((p) => p.task === task).sort((a, b) => a.inputValues - b.inputValues || a.seed - b.seed);
+    const natural = o.natural?.includes(task) ?? false;
+    const color = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"][i % 6];
+    const symbol = natural ? "diamond" : "circle";
+    const text = ps.map((p) => `${task} ${p.size} px${p.seed ? ` seed ${p.seed}` : ""}`);
+    const name = `${task}${natural ? " (natural)" : " (medical)"}`;
+    data.push({ type: "scatter", mode: "lines+markers", name, legendgroup: task, x: ps.map((p) => p.inputValues), y: ps.map((p) => p.medianRadius), text, line: { color, dash: natural ? "dash" : "solid" }, marker: { color, size: 9, symbol }, xaxis: "x", yaxis: "y" });
+    data.push({ type: "scatter", mode: "markers+text", name, legendgroup: task, showlegend: false, x: ps.map((p) => p.skill), y: ps.map((p) => p.medianRadius), text: ps.map((p) => `${p.size}`), textposition: "top center", marker: { color, size: 9, symbol }, xaxis: "x2", yaxis: "y2" });
+  });
+  return {
+    data,
+    layout: {
+      title: { text: o.title ?? "PGD robustness against input size and clean skill" },
+      grid: { rows: 1, columns: 2, pattern: "independent" },
+      xaxis: { type: "log", title: { text: "input values (side² × channels)" } },
+      yaxis: { type: "log", title: { text: "median PGD radius (/255)" } },
+      xaxis2: { title: { text: "clean skill above chance (labels: input px)" }, range: [0, 1.05] },
+      yaxis2: { type: "log", title: { text: "median PGD radius (/255)" } },
+      height: 460,
+      margin: { b: 130 },
+      legend: { orientation: "h", x: 0.5, xanchor: "center", y: -0.28 },
+    },
+  };
+}

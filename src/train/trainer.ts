@@ -17,7 +17,7 @@ import { loadTask, type SplitData, type TaskData } from "../data/load";
 import { REPO_ROOT } from "../data/root";
 import { shuffled } from "../data/split";
 import type { TaskSpec } from "../data/tasks";
-import { buildModel } from "../models/registry";
+import { baseModelName, buildModel } from "../models/registry";
 import { pretrainedModel, requireWeights, WEIGHTS, weightsEntry, type WeightsEntry } from "../weights";
 import { progress as makeProgress } from "../plots/progress";
 import { augmentBatch, CROP_FLIP_AUGMENT, PAPER_AUGMENT, type AugmentConfig } from "./augment";
@@ -148,13 +148,13 @@ export const PAPER_FINETUNE: Readonly<{ optimizer: OptimizerConfig; batchSize: n
 export function pretrainedEntry(pretrained: string | undefined, model: string | undefined): WeightsEntry | undefined {
   if (pretrained === undefined || pretrained === "none") return undefined;
   if (pretrained === "imagenet") {
-    const arch = model ?? "resnet50";
+    const arch = model === undefined ? "resnet50" : baseModelName(model);
     const e = WEIGHTS.find((w) => w.arch === arch && w.id.endsWith("-imagenet"));
     if (!e) throw new Error(`No ImageNet weights for '${arch}': pretrained "imagenet" needs one of ${WEIGHTS.map((w) => w.arch).join(", ")}.`);
     return e;
   }
   const e = weightsEntry(pretrained);
-  if (model !== undefined && model !== e.arch) throw new Error(`The ${e.id} weights are for ${e.arch}, not ${model}.`);
+  if (model !== undefined && baseModelName(model) !== e.arch) throw new Error(`The ${e.id} weights are for ${e.arch}, not ${model}.`);
   return e;
 }
 

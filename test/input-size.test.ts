@@ -1,0 +1,84 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { inputSizeModelName, inputSizeSweep, inputSizeVerdicts, type InputSizeRow } from "../src/attacks/input-size";
+import { architecture, baseModelName } from "../src/models/registry";
+import { resolveProfile } from "../src/config";
+
+/** A synthetic row: `radii` per image, at `size` px with `skill`. */
+function row(task: string, size: number, skill: number, radii: number[], seed = 0): InputSizeRow {
+  return { task, size, inputValues: size * size, seed, model: `m@px${size}`, classes: 2, testAccuracy: 0.9, testAuc: 0.9, usable: true, cleanAccuracy: 0.5 + skill / 2, skill, pgdAt1: 0, epsHalf: null, radii, rows: [], trainSeconds: 0, reused: false };
+}
+const spread = (centre: number, n = 40) => Array.from({ length: n }, (_, i) => centre * (0.8 + (0.4 * i) / (n - 1)));
+
+test("inputSizeVerdicts: medical smaller at every size and at matched skill holds; the other way does not; no skill match is not testable", () => {
+  const rows = [32, 64, 128].flatMap((s) => [row("cxr", s, 0.6, spread(8 / Math.sqrt(s))), row("cifar10", s, 0.55, spread(32 / Math.sqrt(s)))]);
+  const v = inputSizeVerdicts(rows, ["cifar10"]);
+  assert.deepEqual(v.bySize.map((c) => c.verdict.word), ["holds", "holds", "holds"]);
+  assert.equal(v.matched.verdict.word, "holds");
+  assert.equal(v.verdict.word, "holds");
+  assert.match(v.verdict.text, /matched size and skill/);
+  // radius ∝ (side²)^-1/4 here: the log-log slope on input values is -0.25 on both sides.
+  assert.ok(Math.abs(v.slopes.medical + 0.25) < 1e-9 && Math.abs(v.slopes.natural + 0.25) < 1e-9, JSON.stringify(v.slopes));
+  assert.ok(Math.abs(v.bySize[0].medicalMedian - 8 / Math.sqrt(32)) < 1e-9);
+
+  const reversed = inputSizeVerdicts(rows.map((r) => ({ ...r, task: r.task === "cxr" ? "cifar10" : "cxr" })), ["cifar10"]);
+  assert.equal(reversed.verdict.word, "does not hold");
+
+  // Skills 0.9 apart: sizes still compare, but nothing is matched on skill.
+  const far = inputSizeVerdicts(rows.map((r) => (r.task === "cxr" ? { ...r, skill: 0.95 } : { ...r, skill: 0.05 })), ["cifar10"]);
+  assert.equal(far.bySize[1].verdict.word, "holds");
+  assert.equal(far.matched.medical.length, 0);
+  assert.equal(far.verdict.word, "not testable here");
+  assert.match(far.verdict.text, /within 0.1 of each other's clean skill/);
+
+  // A model not better than its majority class never counts.
+  const unusable = inputSizeVerdicts(rows.map((r) => (r.task === "cifar10" ? { ...r, usable: false } : r)), ["cifar10"]);
+  assert.equal(unusable.bySize[0].verdict.word, "not testable here");
+  assert.match(unusable.bySize[0].verdict.text, /no usable natural model at 32 px/);
+
+  // Overlapping radii: not resolved.
+  const same = inputSizeVerdicts([row("cxr", 32, 0.5, spread(1)), row("cifar10", 32, 0.5, spread(1))], ["cifar10"]);
+  assert.equal(same.verdict.word, "not resolved at this size");
+  assert.ok(Number.isNaN(same.slopes.medical), "one size gives no slope");
+});
+
+test("model run tags: <arch>@<tag> is the same architecture in its own run folder; a bad tag is refused", () => {
+  assert.equal(baseModelName("resnet20-s2@px128"), "resnet20-s2");
+  assert.deepEqual(architecture("resnet20-s2@px128"), architecture("resnet20-s2"));
+  assert.deepEqual(architecture("cnn-w4-d2@x"), architecture("cnn-w4-d2"));
+  assert.throws(() => architecture("resnet20@a/b"), /tag after '@'/);
+  assert.throws(() => architecture("nope@px32"), /Unknown model 'nope@px32'/);
+  assert.equal(inputSizeModelName({ model: "resnet20-s2" }, 64, 0), "resnet20-s2@px64");
+  assert.equal(inputSizeModelName({ model: "resnet20-s2" }, 64, 2), "resnet20-s2@px64s2");
+});
+
+test("inputSizeSweep on smoke: one model per (task, size) at that input size, in its own run folder, with per-image PGD radii", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mia-input-size-"));
+  const saved = { m: process.env.MIA_MODELS_DIR, r: process.env.MIA_RESULTS_DIR };
+  process.env.MIA_MODELS_DIR = path.join(dir, "models");
+  process.env.MIA_RESULTS_DIR = path.join(dir, "results");
+  try {
+    const profile = resolveProfile("smoke");
+    const rows = await inputSizeSweep({ profile, quiet: true, plan: { tasks: ["cxr"], sizes: [16, 24] } });
+    assert.deepEqual(rows.map((r) => [r.task, r.size, r.inputValues, r.model]), [["cxr", 16, 256, "resnet-tiny@px16"], ["cxr", 24, 576, "resnet-tiny@px24"]]);
+    for (const r of rows) {
+      assert.ok(fs.existsSync(path.join(dir, "models", "smoke", "cxr", r.model.replace("@", "_"), "model.json")), `${r.model} has its own run folder`);
+      const clean = r.rows.find((p) => p.eps === 0)!;
+      assert.equal(r.radii.length, [...clean.survived].filter((c) => c === "1").length, "one radius per correctly classified image");
+      assert.ok(r.radii.every((x) => profile.inputSize.pgdGrid.includes(x) || x === 2 * Math.max(...profile.inputSize.pgdGrid)));
+      assert.ok(Math.abs(r.skill - (r.cleanAccuracy - 0.5) / 0.5) < 1e-12);
+    }
+    assert.ok(!fs.existsSync(path.join(dir, "models", "smoke", "cxr", "resnet-tiny")), "the task's main model is not touched");
+    const again = await inputSizeSweep({ profile, quiet: true, plan: { tasks: ["cxr"], sizes: [16] } });
+    assert.ok(again[0].reused, "a second sweep reuses the trained model");
+    assert.deepEqual(again[0].radii, rows[0].radii, "and its cached PGD points");
+  } finally {
+    process.env.MIA_MODELS_DIR = saved.m;
+    process.env.MIA_RESULTS_DIR = saved.r;
+    if (saved.m === undefined) delete process.env.MIA_MODELS_DIR;
+    if (saved.r === undefined) delete process.env.MIA_RESULTS_DIR;
+  }
+});
