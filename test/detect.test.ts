@@ -23,9 +23,11 @@ import {
   LogisticRegression,
   MahalanobisDetector,
   mcDropoutUncertainty,
+  meanGroupAuc,
   oversampleBeforeSplit,
   QFeatDetector,
   runProtocol,
+  scoredItems,
   selectRows,
   withoutLabels,
   type Detector,
@@ -440,4 +442,20 @@ test("inputs are validated with clear errors", () => {
   assert.throws(() => new BayesianUncertaintyDetector().fit({ ...train, uncertainty: undefined }), /needs 'uncertainty'/);
   assert.throws(() => new KernelDensityDetector({ bandwidth: 0 }), /bandwidth/);
   assert.throws(() => new DFeatDetector().fit(train).score(synth("separable", 10, 3, 43)), /fitted on 8 features/);
+});
+
+test("meanGroupAuc: each set's AUC on its own scores, averaged; scores of different sets are never ranked together", () => {
+  // Set 0 perfect (AUC 1), set 1 reversed (AUC 0): mean 0.5.
+  const a = scoredItems([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1], 0);
+  const b = scoredItems([10.9, 10.8, 10.2, 10.1], [0, 0, 1, 1], 1);
+  assert.equal(meanGroupAuc([...a, ...b]), 0.5);
+  // Two perfect sets on different scales: 1, where ranking them together would not be.
+  const c = scoredItems([-5.9, -5.8, -5.2, -5.1], [0, 0, 1, 1], 1);
+  assert.equal(meanGroupAuc([...a, ...c]), 1);
+  const pooled = rocAuc([...a, ...c].map((i) => i.isAdv), [...a, ...c].map((i) => i.score));
+  assert.ok(pooled < 0.8, `pooled ${pooled}`);
+  // A set with one class only is skipped; no usable set gives NaN.
+  assert.equal(meanGroupAuc([...a, ...scoredItems([1, 2], [1, 1], 2)]), 1);
+  assert.ok(Number.isNaN(meanGroupAuc(scoredItems([1, 2], [0, 0], 3))));
+  assert.throws(() => scoredItems([1], [0, 1], 0), /1 scores but 2 labels/);
 });

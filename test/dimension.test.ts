@@ -31,9 +31,15 @@ test("separation: mean gap in units of the clean spread, leave-one-out 1-NN accu
   const r = separation(x, 4, 2, [0, 0, 1, 1]);
   assert.ok(Math.abs(r.gap - 10) < 1e-12);
   assert.equal(r.nn, 1);
+  assert.deepEqual(Array.from(r.hits), [1, 1, 1, 1]);
   // Interleaved on a line (c a c a): each point's nearest neighbour is the other kind.
   const mixed = separation([0, 1, 2, 3], 4, 1, [false, true, false, true]);
   assert.equal(mixed.nn, 0);
+  assert.deepEqual(Array.from(mixed.hits), [0, 0, 0, 0]);
+  // c c a c: the lone adversarial row's neighbour is clean; the clean row beside it finds a clean one too (distance ties go to the first).
+  const one = separation([0, 1, 2, 3], 4, 1, [0, 0, 1, 0]);
+  assert.deepEqual(Array.from(one.hits), [1, 1, 0, 0]);
+  assert.equal(one.nn, 0.5);
   assert.ok(Math.abs(mixed.gap - 1) < 1e-12, "means 1 and 2, clean spread 1");
   assert.throws(() => separation([0, 1], 2, 1, [0, 0]), /both clean and adversarial/);
   assert.throws(() => separation([0, 1, 2], 2, 1, [0, 1]), /n >= 2 rows/);

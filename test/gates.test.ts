@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { PROFILES } from "../src/config";
-import { bootstrapDifference, gateFor, gateStatus, median, TASK_GATES, untestableReason, verdictOf, type GateResult } from "../src/gates";
+import { bootstrapDifference, bootstrapDifferenceOf, claimVerdict, gateFor, gateStatus, median, TASK_GATES, untestableReason, verdictOf, type GateResult } from "../src/gates";
 import { rng } from "../src/data/split";
 
 const record = (n: number, available: number | undefined, accuracy: number, auc: number, majority = 0.5) => ({
@@ -111,4 +111,53 @@ test("verdictOf: the stated rule, gates first", () => {
   const v = verdictOf({ difference: iv(0.3, 0.1, 0.5), paper: "positive", gates: weak });
   assert.equal(v.word, "not testable here");
   assert.equal(v.text, "not testable here: model below its gate (derm 0.860 < 0.900)");
+});
+
+test("bootstrapDifferenceOf: a statistic of whole items; equals bootstrapDifference on numbers; undefined replicates give no interval", () => {
+  const r = rng(3);
+  const a = normal(r, 1, 1, 80);
+  const b = normal(r, 0, 1, 80);
+  const m = (v: readonly number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+  assert.deepEqual(bootstrapDifferenceOf([a], [b], m, { seed: 2 }), bootstrapDifference([a], [b], { seed: 2 }));
+  // Items as (x, y) pairs, statistic their correlation: a replicate of constant pairs is NaN.
+  const pairs = a.map((x, i) => [x, 2 * x + 0.1 * b[i]] as const);
+  const corr = (ps: readonly (readonly [number, number])[]) => {
+    const [mx, my] = [m(ps.map((p) => p[0])), m(ps.map((p) => p[1]))];
+    const sxy = ps.reduce((s, p) => s + (p[0] - mx) * (p[1] - my), 0);
+    const sxx = ps.reduce((s, p) => s + (p[0] - mx) ** 2, 0);
+    const syy = ps.reduce((s, p) => s + (p[1] - my) ** 2, 0);
+    return sxy / Math.sqrt(sxx * syy);
+  };
+  const noise = b.map((x, i) => [x, a[i]] as const);
+  const d = bootstrapDifferenceOf([pairs], [noise], corr, { resamples: 500 });
+  assert.ok(d.lo > 0.4 && d.lo < d.estimate && d.estimate < d.hi && d.hi < 1.3, JSON.stringify(d));
+  const constant = [[1, 1], [1, 1], [1, 1]] as const;
+  const none = bootstrapDifferenceOf([pairs], [constant], corr, { resamples: 200 });
+  assert.ok(Number.isNaN(none.lo) && Number.isNaN(none.hi));
+  assert.equal(verdictOf({ difference: none, paper: "positive", gates: [] }).word, "not resolved at this size");
+});
+
+test("claimVerdict: leaves out medical tasks below their gate (and names them), needs the natural one to pass", () => {
+  const pass = (t: string) => gateStatus(t, record(624, 624, 0.95, 0.99));
+  const below = (t: string) => gateStatus(t, record(624, 624, 0.6, 0.6));
+  const r = rng(5);
+  const high = [normal(r, 0.4, 0.05, 100)];
+  const low = [normal(r, 0.2, 0.05, 100)];
+  const gates = { cxr: pass("cxr"), dr: below("dr"), cifar10: pass("cifar10") };
+  const v = claimVerdict({ medical: { cxr: high, dr: low }, natural: { cifar10: low }, statistic: median, paper: "positive", gates });
+  assert.equal(v.word, "holds", "dr (below its gate) does not drag the medical side down");
+  assert.match(v.medicalText, /^cxr 0\.\d{3}, dr 0\.\d{3} \(below gate\)$/);
+  assert.match(v.naturalText, /^cifar10 0\.\d{3}$/);
+  assert.ok(Math.abs(v.difference!.estimate - (median(high[0]) - median(low[0]))) < 1e-12);
+  const natBelow = claimVerdict({ medical: { cxr: high }, natural: { cifar10: low }, statistic: median, paper: "positive", gates: { ...gates, cifar10: below("cifar10") } });
+  assert.equal(natBelow.word, "not testable here");
+  assert.match(natBelow.text, /cifar10/);
+  const allBelow = claimVerdict({ medical: { dr: low }, natural: { cifar10: low }, statistic: median, paper: "positive", gates });
+  assert.equal(allBelow.word, "not testable here");
+  assert.match(allBelow.text, /dr/);
+  assert.equal(claimVerdict({ medical: { cxr: high }, natural: {}, statistic: median, paper: "positive", gates }).word, "not testable here");
+  const empty = claimVerdict({ medical: { cxr: high }, natural: { cifar10: [[]] }, statistic: median, paper: "positive", gates });
+  assert.equal(empty.word, "not testable here");
+  assert.match(empty.text, /no measured values on the natural side/);
+  assert.equal(claimVerdict({ medical: { cxr: low }, natural: { cifar10: high }, statistic: median, paper: "positive", gates }).word, "does not hold");
 });

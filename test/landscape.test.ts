@@ -7,7 +7,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { tf, initBackend, createEngine, type Engine } from "../src/backend";
-import { crossEntropyRows, lossAt, lossIncreaseRatio, lossLandscape, PAPER_GRID, sharpness, validateGrid } from "../src/landscape";
+import { crossEntropyRows, lossAt, lossIncreaseRatio, lossLandscape, PAPER_GRID, sharpness, sharpnessPerImage, validateGrid } from "../src/landscape";
 import { landscapeFigure } from "../src/plots";
 
 const SIDE = 4;
@@ -79,6 +79,13 @@ test("sharpness and loss increase ratio: closed form, on and between grid points
   // Between grid points the mean loss is linearly interpolated.
   close(sharpness(s, 1.5), (meanAt(1) + meanAt(2)) / 2 - meanAt(0), "sharpness at 1.5/255 (interpolated)");
   close(lossAt(s, 0.5, 1), meanAt(1.5), "lossAt on the grid");
+  // Per image: the closed form of each image, and their mean is the surface's sharpness.
+  for (const e of [1, 1.5]) {
+    const per = sharpnessPerImage(s, e);
+    assert.equal(per.length, VALUES.length);
+    per.forEach((v, k) => close(v, e === 1 ? closed(k, 1) - closed(k, 0) : (closed(k, 1) + closed(k, 2)) / 2 - closed(k, 0), `image ${k} at ${e}/255`));
+    close(per.reduce((a, v) => a + v, 0) / per.length, sharpness(s, e), `mean of per-image sharpness at ${e}/255`);
+  }
   assert.ok(sharpness(s) > 0, "moving along the gradient raises the loss");
   assert.throws(() => sharpness(s, 3), /e1 = 3 is outside the surface's grid \[0, 2\]/);
   const shifted = { ...s, grid: [0.5, 1, 1.5, 2] };

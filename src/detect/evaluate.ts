@@ -111,3 +111,34 @@ export function oversampleBeforeSplit(advTrain: FeatureSet, advTest: FeatureSet,
 export function withoutLabels(set: FeatureSet): FeatureSet {
   return { x: set.x, n: set.n, d: set.d, predicted: set.predicted, uncertainty: set.uncertainty };
 }
+
+/** One scored AdvTest row, tagged with its set (task and attack) for statistics over several sets. */
+export interface ScoredItem {
+  readonly score: number;
+  readonly isAdv: number;
+  readonly group: number;
+}
+
+/** The scored rows of one set as items of `group` (e.g. a DetectRow's first-split scores). */
+export function scoredItems(scores: ArrayLike<number>, isAdv: ArrayLike<number>, group: number): ScoredItem[] {
+  if (scores.length !== isAdv.length) throw new Error(`scoredItems: ${scores.length} scores but ${isAdv.length} labels`);
+  return Array.from({ length: scores.length }, (_, i) => ({ score: scores[i], isAdv: isAdv[i] ? 1 : 0, group }));
+}
+
+/**
+ * The mean over groups of each group's AUC: scores of different sets (tasks, attacks) are never
+ * ranked against each other. A group lacking clean or adversarial rows is skipped; NaN when all are.
+ */
+export function meanGroupAuc(items: readonly ScoredItem[]): number {
+  const groups = new Map<number, ScoredItem[]>();
+  for (const it of items) (groups.get(it.group) ?? groups.set(it.group, []).get(it.group)!).push(it);
+  let sum = 0;
+  let k = 0;
+  for (const g of groups.values()) {
+    const y = g.map((i) => i.isAdv);
+    if (!y.includes(0) || !y.includes(1)) continue;
+    sum += rocAuc(y, g.map((i) => i.score));
+    k++;
+  }
+  return k ? sum / k : NaN;
+}

@@ -56,8 +56,8 @@ function check(side: string, clusters: Clusters): void {
   for (const c of clusters) for (const v of c) if (!Number.isFinite(v)) throw new Error(`bootstrapDifference: the ${side} side holds a non-finite value (${v}); refuse rather than average it`);
 }
 
-function resample(clusters: Clusters, r: () => number): number[] {
-  const out: number[] = [];
+function resample<T>(clusters: readonly (readonly T[])[], r: () => number): T[] {
+  const out: T[] = [];
   for (let k = 0; k < clusters.length; k++) {
     const c = clusters[Math.floor(r() * clusters.length)];
     for (let i = 0; i < c.length; i++) out.push(c[Math.floor(r() * c.length)]);
@@ -77,14 +77,27 @@ function quantile(sorted: readonly number[], q: number): number {
  * list of clusters (models) of per-image values; pass `[values]` for a single model.
  */
 export function bootstrapDifference(medical: Clusters, natural: Clusters, options: BootstrapOptions = {}): Interval {
-  const { statistic = mean, resamples = 2000, level = 0.95, seed = 0 } = options;
-  if (!(Number.isInteger(resamples) && resamples >= 100)) throw new Error(`bootstrapDifference: resamples must be a whole number >= 100, got ${resamples}`);
-  if (!(level > 0 && level < 1)) throw new Error(`bootstrapDifference: level must be in (0, 1), got ${level}`);
   check("medical", medical);
   check("natural", natural);
-  const estimate = statistic(medical.flat()) - statistic(natural.flat());
+  return bootstrapDifferenceOf(medical, natural, options.statistic ?? mean, options);
+}
+
+/**
+ * The same for a statistic of whole items (feature rows, (score, label) pairs, models), e.g. the
+ * participation ratio of resampled feature rows. Replicates where the statistic is undefined
+ * (NaN) are dropped; when more than 5% are, the interval is NaN (no verdict rests on it).
+ */
+export function bootstrapDifferenceOf<T>(medical: readonly (readonly T[])[], natural: readonly (readonly T[])[], statistic: (items: readonly T[]) => number, options: Omit<BootstrapOptions, "statistic"> = {}): Interval {
+  const { resamples = 2000, level = 0.95, seed = 0 } = options;
+  if (!(Number.isInteger(resamples) && resamples >= 100)) throw new Error(`bootstrapDifference: resamples must be a whole number >= 100, got ${resamples}`);
+  if (!(level > 0 && level < 1)) throw new Error(`bootstrapDifference: level must be in (0, 1), got ${level}`);
+  for (const [side, cs] of [["medical", medical], ["natural", natural]] as const) {
+    if (cs.length === 0 || cs.some((c) => c.length === 0)) throw new Error(`bootstrapDifference: the ${side} side needs at least one non-empty cluster of values`);
+  }
+  const estimate = statistic(medical.flat() as T[]) - statistic(natural.flat() as T[]);
   const r = rng(seed * 7_919 + 17);
-  const diffs = Array.from({ length: resamples }, () => statistic(resample(medical, r)) - statistic(resample(natural, r))).sort((a, b) => a - b);
+  const diffs = Array.from({ length: resamples }, () => statistic(resample(medical, r)) - statistic(resample(natural, r))).filter(Number.isFinite).sort((a, b) => a - b);
+  if (!Number.isFinite(estimate) || diffs.length < 0.95 * resamples) return { estimate, lo: NaN, hi: NaN, level };
   return { estimate, lo: quantile(diffs, (1 - level) / 2), hi: quantile(diffs, 1 - (1 - level) / 2), level };
 }
 
@@ -111,4 +124,54 @@ export function verdictOf(input: VerdictInput): Verdict {
   if (sign === null) return { word: "not resolved at this size", text: `not resolved at this size: difference ${iv} contains 0`, difference: d };
   if (sign === paper) return { word: "holds", text: `holds: difference ${iv} excludes 0 on the paper's side`, difference: d };
   return { word: "does not hold", text: `does NOT hold: difference ${iv} excludes 0 on the other side`, difference: d };
+}
+
+export interface ClaimInput<T> {
+  /** Per task, its clusters (one per model or attacked set) of per-image items. */
+  readonly medical: Readonly<Record<string, readonly (readonly T[])[]>>;
+  readonly natural: Readonly<Record<string, readonly (readonly T[])[]>>;
+  readonly statistic: (items: readonly T[]) => number;
+  readonly paper: "positive" | "negative";
+  /** Gate results by task (notebooks: gates.gatesOf). */
+  readonly gates: Readonly<Record<string, GateResult>>;
+  readonly digits?: number;
+  readonly resamples?: number;
+  readonly seed?: number;
+}
+
+export interface ClaimVerdict extends Verdict {
+  /** Each side's tasks with their statistic, marked where a task is left out (below its gate). */
+  readonly medicalText: string;
+  readonly naturalText: string;
+}
+
+/**
+ * A medical-vs-natural claim in one call: medical tasks below their gate are left out (and
+ * named); the natural comparator must pass its gate; the difference of the statistic, medical
+ * minus natural, with its cluster-bootstrap interval, judged by verdictOf.
+ */
+export function claimVerdict<T>(o: ClaimInput<T>): ClaimVerdict {
+  const digits = o.digits ?? 3;
+  const ok = (t: string) => o.gates[t]?.testable ?? false;
+  if (!Object.keys(o.medical).length || !Object.keys(o.natural).length) {
+    const why = `not testable here: no ${Object.keys(o.medical).length ? "natural" : "medical"} task in this run`;
+    return { word: "not testable here", text: why, difference: null, medicalText: "none", naturalText: "none" };
+  }
+  const text = (side: Readonly<Record<string, readonly (readonly T[])[]>>) =>
+    Object.entries(side)
+      .map(([t, cs]) => {
+        const v = cs.some((c) => c.length) ? o.statistic(cs.flat() as T[]) : NaN;
+        return `${t} ${Number.isFinite(v) ? v.toFixed(digits) : "n/a"}${ok(t) ? "" : " (below gate)"}`;
+      })
+      .join(", ") || "none";
+  const medOk = Object.keys(o.medical).filter(ok);
+  const nat = Object.keys(o.natural);
+  const clusters = (side: Readonly<Record<string, readonly (readonly T[])[]>>, ts: string[]) => ts.flatMap((t) => side[t].filter((c) => c.length > 0));
+  const [m, n] = [clusters(o.medical, medOk), clusters(o.natural, nat)];
+  const difference = m.length && n.length ? bootstrapDifferenceOf(m, n, o.statistic, { resamples: o.resamples, seed: o.seed }) : null;
+  const gates = (medOk.length ? [...medOk, ...nat] : [...Object.keys(o.medical), ...nat]).map((t) => o.gates[t]).filter((g): g is GateResult => g !== undefined);
+  let v = verdictOf({ difference, paper: o.paper, gates, digits });
+  // Models that pass but left nothing to measure (e.g. no detector could be fitted): say which side.
+  if (v.word !== "not testable here" && (!m.length || !n.length)) v = { word: "not testable here", text: `not testable here: no measured values on the ${!n.length ? "natural" : "medical"} side`, difference: null };
+  return { ...v, medicalText: text(o.medical), naturalText: text(o.natural) };
 }

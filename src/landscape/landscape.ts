@@ -164,6 +164,16 @@ export function sharpness(surface: Surface, e = 1): number {
   return lossAt(surface, e, 0) - lossAt(surface, 0, 0);
 }
 
+/**
+ * Sharpness per image: how much image k's loss rises one white-box step of e away from it,
+ * L_k(e, 0) - L_k(0, 0); their mean is `sharpness` (the interpolation is linear in the loss).
+ */
+export function sharpnessPerImage(surface: Surface, e = 1): number[] {
+  if (surface.grid[0] !== 0) throw new Error("sharpness needs the clean loss: the surface's grid must start at 0");
+  const [i, u] = locate(surface.grid, e, "e1");
+  return surface.loss.map((l) => (1 - u) * l[i][0] + u * l[Math.min(i + 1, l.length - 1)][0] - l[0][0]);
+}
+
 /** L(e, 0) / L(0, 0): the factor by which one white-box step of e multiplies the mean loss. */
 export function lossIncreaseRatio(surface: Surface, e = 1): number {
   if (surface.grid[0] !== 0) throw new Error("the loss increase ratio needs the clean loss: the surface's grid must start at 0");
