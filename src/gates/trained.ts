@@ -1,6 +1,6 @@
 /** Gate status of the trained models of a profile, read from their run records (no weights loaded). */
 import type { Profile, ProfileName } from "../config";
-import { trainedRecord } from "../train/trainer";
+import { noTrainedModel, trainedRecord } from "../train/trainer";
 import { gateStatus, type GateResult } from "./gate";
 
 /**
@@ -12,7 +12,7 @@ export function gatesOf(tasks: readonly string[], options: { profile: Profile | 
   for (const t of tasks) {
     const rec = trainedRecord(t, options);
     const profileName = typeof options.profile === "object" ? options.profile.name : options.profile;
-    if (!rec) throw new Error(`No trained '${t}' model for profile ${profileName}. Train it first: run notebooks/02-training.ipynb (make run), or: npm run mia -- train --task ${t} --profile ${profileName}`);
+    if (!rec) throw noTrainedModel(t, profileName);
     out[t] = gateStatus(t, rec.result);
   }
   if (!options.quiet) console.log(Object.values(out).map((g) => g.summary.replace(/; reference .*$/, "")).join("\n"));

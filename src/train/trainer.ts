@@ -439,12 +439,17 @@ function monitorValue(m: Monitor, r: EpochRecord): number {
  * The trained model of a task, without training: for notebooks after the training one. Clear
  * error when it is missing.
  */
+/** The error for a task whose model is not trained yet, naming the commands that train it. */
+export function noTrainedModel(task: string, profile: string, file?: string): Error {
+  return new Error(`No trained '${task}' model for profile ${profile}${file ? ` at ${file}` : ""}. Train it first: run notebooks/02-training.ipynb (make run), or: npm run mia -- train --task ${task} --profile ${profile}`);
+}
+
 export async function loadTrained(task: string, options: { profile?: Profile | ProfileName; model?: string; out?: string } = {}): Promise<{ model: tf.LayersModel; key: RunKey; result: Omit<TrainResult, "model" | "runDir" | "reused" | "key">; savedAt: string }> {
   const profile = typeof options.profile === "object" ? options.profile : resolveProfile(options.profile);
   const dir = runDirectory(options.out ?? modelsRoot(), { profile: profile.name, task, model: options.model ?? profile.model });
   const file = path.join(dir, "model.json");
   if (!fs.existsSync(file)) {
-    throw new Error(`No trained '${task}' model for profile ${profile.name} at ${file}. Train it first: run notebooks/02-training.ipynb (make run), or: npm run mia -- train --task ${task} --profile ${profile.name}`);
+    throw noTrainedModel(task, profile.name, file);
   }
   const saved = await loadModelFile(file);
   const mia = saved.mia as { key: RunKey; result: Omit<TrainResult, "model" | "runDir" | "reused" | "key">; savedAt: string };
