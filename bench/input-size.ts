@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const plan = { ...profile.inputSize, ...(v.tasks ? { tasks: list(v.tasks)! } : {}), ...(v.sizes ? { sizes: list(v.sizes)!.map(Number) } : {}), ...(v.seeds ? { seeds: Number(v.seeds) } : {}) };
   const out = path.join(REPO_ROOT, "bench", "results", "input-size.jsonl");
   const write = (o: object) => {
-    const line = JSON.stringify({ date: new Date().toISOString(), backend: info.id, threads: info.threads, profile: profile.name, ...o });
+    const line = JSON.stringify({ date: new Date().toISOString(), backend: info.id, threads: info.threads, profile: profile.name, pgdGrid: plan.pgdGrid, trainPerClass: plan.trainPerClass, epochs: plan.epochs, ...o });
     console.log(line);
     fs.appendFileSync(out, line + "\n");
   };

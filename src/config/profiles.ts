@@ -198,8 +198,9 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
     reportEps: Object.freeze([0.5, 1, 2, 8]),
     // 3 widths x 2 depths at 32x32 on 300 images per class, PGD on 100 images.
     capacity: Object.freeze({ tasks: ["cxr", "derm", "cifar10"], models: ["cnn-w4-d2", "cnn-w4-d4", "cnn-w16-d2", "cnn-w16-d4", "cnn-w64-d2", "cnn-w64-d4"], imageSize: 32, trainPerClass: 300, epochs: 5, attackImages: 100, pgdGrid: [0.25, 0.5, 1, 2] }),
-    // ResNet-20 (stride-2 stem) at 32, 64 and 128 px on 300 images per class, 8 epochs, PGD on 100 images.
-    inputSize: Object.freeze({ tasks: ["cxr", "derm", "cifar10"], sizes: [32, 64, 128], model: "resnet20-s2", trainPerClass: 300, epochs: 8, seeds: 1, attackImages: 100, pgdGrid: [0.1, 0.25, 0.5, 1, 2, 4, 8] }),
+    // ResNet-20 (stride-2 stem) at 32, 64 and 128 px on 300 images per class, 8 epochs, PGD on 100 images
+    // over a grid fine enough below 1/255 (where these models break) to tell radii apart.
+    inputSize: Object.freeze({ tasks: ["cxr", "derm", "cifar10"], sizes: [32, 64, 128], model: "resnet20-s2", trainPerClass: 300, epochs: 8, seeds: 1, attackImages: 100, pgdGrid: [0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1, 1.5, 2, 4, 8] }),
     explain: Object.freeze({ images: 200, smoothGradSamples: 10, integratedGradientsSteps: 32, landscapeImages: 50, landscapeGrid: range(0, 7.5, 0.5), blackBoxEpochs: 4 }),
     detect: Object.freeze({ trainFraction: 0.8, repeats: 3, bootstrap: 1000, embedImages: 150, tsneIterations: 500 }),
     epsGrid: Object.freeze({
