@@ -11,14 +11,17 @@ import { epsAtHalf, type SweepRow } from "./sweep";
 import { attackTask } from "./experiment";
 import type { EngineOptions } from "../backend/engine";
 
-export interface CapacityOptions extends EngineOptions {
+/** Options of a grid of trained-and-attacked models (the capacity and input-size experiments). */
+export interface ModelGridOptions<Plan, Row> extends EngineOptions {
   readonly profile?: Profile | ProfileName;
-  /** Overrides of the profile's capacity plan (tasks, models, sizes). */
-  readonly plan?: Partial<CapacityPlan>;
+  /** Overrides of the profile's plan. */
+  readonly plan?: Partial<Plan>;
   readonly quiet?: boolean;
-  /** Called after each (task, model) with its row: progress for long grids. */
-  readonly onRow?: (row: CapacityRow, done: number, total: number) => void;
+  /** Called after each model with its row: progress for long grids. */
+  readonly onRow?: (row: Row, done: number, total: number) => void;
 }
+
+export type CapacityOptions = ModelGridOptions<CapacityPlan, CapacityRow>;
 
 export interface CapacityRow {
   readonly task: string;
@@ -38,8 +41,8 @@ export interface CapacityRow {
   readonly reused: boolean;
 }
 
-/** The profile a capacity model trains under: the plan's input size, subset and epochs. */
-export function capacityProfile(profile: Profile, plan: CapacityPlan = profile.capacity): Profile {
+/** The profile a grid model trains under: the plan's input size, subset and epochs, one recipe for every task. */
+export function capacityProfile(profile: Profile, plan: Pick<CapacityPlan, "imageSize" | "trainPerClass" | "epochs" | "attackImages"> = profile.capacity): Profile {
   return { ...profile, imageSize: plan.imageSize, trainPerClass: plan.trainPerClass, trainPerClassFor: {}, recipeFor: {}, epochs: plan.epochs, attackImages: plan.attackImages };
 }
 

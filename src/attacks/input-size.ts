@@ -10,18 +10,11 @@ import { resolveProfile, type InputSizePlan, type Profile, type ProfileName } fr
 import { bootstrapDifference, median, verdictOf, type Interval, type Verdict } from "../gates/verdict";
 import { clearlyBeatsMajority } from "../train/metrics";
 import { train } from "../train/trainer";
+import { capacityProfile, type ModelGridOptions } from "./capacity";
 import { attackTask } from "./experiment";
 import { epsAtHalf, robustRadii, type SweepRow } from "./sweep";
-import type { EngineOptions } from "../backend/engine";
 
-export interface InputSizeOptions extends EngineOptions {
-  readonly profile?: Profile | ProfileName;
-  /** Overrides of the profile's plan (tasks, sizes, seeds, ...). */
-  readonly plan?: Partial<InputSizePlan>;
-  readonly quiet?: boolean;
-  /** Called after each (task, size, seed) with its row: progress for a long grid. */
-  readonly onRow?: (row: InputSizeRow, done: number, total: number) => void;
-}
+export type InputSizeOptions = ModelGridOptions<InputSizePlan, InputSizeRow>;
 
 export interface InputSizeRow {
   readonly task: string;
@@ -57,7 +50,7 @@ export function inputSizeModelName(plan: Pick<InputSizePlan, "model">, size: num
 
 /** The profile a size's model trains under: that input size, the plan's subset and epochs, one recipe for every task. */
 export function inputSizeProfile(profile: Profile, plan: InputSizePlan, size: number): Profile {
-  return { ...profile, imageSize: size, trainPerClass: plan.trainPerClass, trainPerClassFor: {}, recipeFor: {}, epochs: plan.epochs, attackImages: plan.attackImages };
+  return capacityProfile(profile, { ...plan, imageSize: size });
 }
 
 export function checkInputSizePlan(plan: InputSizePlan): void {
@@ -135,12 +128,12 @@ export interface InputSizeVerdicts {
 
 const NO_DATA = (why: string): Verdict => ({ word: "not testable here", text: `not testable here: ${why}`, difference: null });
 
-function compare(label: string, size: number | null, medical: readonly InputSizeRow[], natural: readonly InputSizeRow[], seed: number): InputSizeComparison {
+function compare(label: string, size: number | null, medical: readonly InputSizeRow[], natural: readonly InputSizeRow[], seed: number, empty: (side: string) => string): InputSizeComparison {
   const nonEmpty = (rs: readonly InputSizeRow[]) => rs.filter((r) => r.radii.length > 0);
   const [m, n] = [nonEmpty(medical), nonEmpty(natural)];
   const med = (rs: readonly InputSizeRow[]) => (rs.length ? median(rs.flatMap((r) => r.radii)) : NaN);
   let verdict: Verdict;
-  if (!m.length || !n.length) verdict = NO_DATA(`no usable ${!m.length ? "medical" : "natural"} model${size === null ? " within the skill tolerance" : ` at ${size} px`}`);
+  if (!m.length || !n.length) verdict = NO_DATA(empty(!m.length ? "medical" : "natural"));
   else {
     // Each model (task, seed) is a cluster of per-image radii; the paper's side is negative (medical smaller).
     const difference: Interval = bootstrapDifference(m.map((r) => r.radii), n.map((r) => r.radii), { statistic: median, seed });
@@ -174,7 +167,7 @@ export function inputSizeVerdicts(rows: readonly InputSizeRow[], natural: readon
   const sizes = [...new Set(rows.map((r) => r.size))].sort((a, b) => a - b);
   const bySize = sizes.map((s) => {
     const at = usable.filter((r) => r.size === s);
-    return compare(`${s} px`, s, at.filter((r) => !isNatural(r)), at.filter(isNatural), seed);
+    return compare(`${s} px`, s, at.filter((r) => !isNatural(r)), at.filter(isNatural), seed, (side) => `no usable ${side} model at ${s} px`);
   });
   const mm: InputSizeRow[] = [];
   const nn = new Set<InputSizeRow>();
@@ -184,13 +177,8 @@ export function inputSizeVerdicts(rows: readonly InputSizeRow[], natural: readon
     mm.push(m);
     for (const p of partners) nn.add(p);
   }
-  const matched = compare(`skill within ${tolerance} at the same size`, null, mm, [...nn], seed);
+  const matched = compare(`skill within ${tolerance} at the same size`, null, mm, [...nn], seed, () => `no medical and natural models of the same size within ${tolerance} of each other's clean skill`);
   const slopes = { medical: slope(usable.filter((r) => !isNatural(r))), natural: slope(usable.filter(isNatural)) };
-  const verdict: Verdict =
-    matched.verdict.word === "not testable here"
-      ? NO_DATA(`no medical and natural models of the same size within ${tolerance} of each other's clean skill (${matched.verdict.text.replace(/^not testable here: /, "")})`)
-      : matched.verdict.word === "holds"
-        ? { ...matched.verdict, text: `holds: at matched size and skill medical images still break at smaller budgets (${matched.verdict.text.replace(/^holds: /, "")})` }
-        : matched.verdict;
+  const verdict: Verdict = matched.verdict.word === "not testable here" ? matched.verdict : { ...matched.verdict, text: `at matched size and skill, ${matched.verdict.text}` };
   return { bySize, matched, tolerance, slopes, verdict };
 }
