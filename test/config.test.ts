@@ -17,7 +17,7 @@ test("resolveProfile: an unknown name is an error that lists the choices", () =>
     for (const n of PROFILE_NAMES) assert.ok(e.message.includes(n), `message names ${n}`);
     return true;
   });
-  assert.throws(() => resolveProfile("tiny", {}), /Unknown profile 'tiny'\. Choose one of: smoke, cpu, paper/);
+  assert.throws(() => resolveProfile("tiny", {}), /Unknown profile 'tiny'\. Choose one of: smoke, cpu, cpu-long, paper/);
 });
 
 test("paper profile carries the authors' settings (PAPER.md)", () => {
@@ -55,4 +55,25 @@ test("every profile is well formed and profiles grow smoke < cpu <= paper", () =
   assert.ok(smoke.imageSize < cpu.imageSize && cpu.imageSize <= paper.imageSize);
   assert.ok(smoke.attackImages < cpu.attackImages && cpu.attackImages <= paper.attackImages);
   assert.ok(smoke.cellTimeoutSec < cpu.cellTimeoutSec);
+});
+
+test("cpu-long is cpu with longer schedules only: same data, model, attacks and detection", () => {
+  const { cpu } = PROFILES;
+  const long = PROFILES["cpu-long"];
+  assert.equal(resolveProfile("CPU-LONG", {}).name, "cpu-long");
+  // What the science is measured on stays the same, so the two profiles' numbers compare.
+  for (const k of ["imageSize", "model", "trainPerClass", "testPerClass", "batchSize", "attackImages", "attackSteps", "epsGrid", "reportEps", "capacity", "detect"] as const) {
+    assert.deepEqual(long[k], cpu[k], `cpu-long.${k} equals cpu's`);
+  }
+  assert.deepEqual(long.tasks.medical, cpu.tasks.medical);
+  assert.deepEqual(long.tasks.natural, cpu.tasks.natural);
+  for (const t of cpu.tasks.multiclass) assert.ok(long.tasks.multiclass.includes(t), `cpu-long keeps ${t}`);
+  // Longer where a gate needs it.
+  assert.ok(long.epochs > cpu.epochs && long.patience > cpu.patience);
+  assert.ok(long.recipeFor!.cifar10.epochs! > cpu.recipeFor!.cifar10.epochs!);
+  assert.deepEqual({ ...long.recipeFor!.cifar10, epochs: 0 }, { ...cpu.recipeFor!.cifar10, epochs: 0 }, "CIFAR-10's recipe differs only in its length");
+  assert.ok(long.inputSize.seeds >= 3, "three seeds per model in the input-size experiment");
+  assert.deepEqual(long.inputSize.sizes, cpu.inputSize.sizes);
+  assert.ok(long.explain.blackBoxEpochs >= cpu.explain.blackBoxEpochs);
+  assert.ok(long.cellTimeoutSec > cpu.cellTimeoutSec);
 });

@@ -57,7 +57,7 @@ test("runner stops at the first failing cell, names notebook and cell, keeps the
 test("runner rejects an unknown profile and a missing notebook with clear messages", () => {
   const bad = run(["--profile", "huge"]);
   assert.notEqual(bad.code, 0);
-  assert.match(bad.out, /Unknown profile 'huge'\. Choose one of: smoke, cpu, paper/);
+  assert.match(bad.out, /Unknown profile 'huge'\. Choose one of: smoke, cpu, cpu-long, paper/);
   const missing = run(["--profile", "smoke", "notebooks/99-nope.ipynb"]);
   assert.equal(missing.code, 2);
   assert.match(missing.out, /no such notebook: .*99-nope\.ipynb/);
@@ -93,10 +93,10 @@ test("00-environment runs through Jupyter + tslab, and its HTML export renders i
   assert.ok(fgsm.every((v, i) => i === 0 || v > fgsm[i - 1]), "loss rises monotonically along the gradient sign");
   assert.ok(fgsm[20] > rnd[20], "gradient-sign direction beats a random sign direction");
   assert.match(String(figs[0].data!["text/html"]), /plotly\.js v\d/);
-  // danfojs tables as HTML: the profiles (3 rows) and the paper-vs-run comparison.
+  // danfojs tables as HTML: the profiles (4 rows) and the paper-vs-run comparison.
   const tables = outputs.map((o) => String(o.data?.["text/html"] ?? "")).filter((h) => h.includes("mia-table"));
   assert.equal(tables.length, 2);
-  assert.equal((tables[0].match(/<tr><th>(smoke|cpu|paper)<\/th>/g) ?? []).length, 3);
+  assert.equal((tables[0].match(/<tr><th>(smoke|cpu|cpu-long|paper)<\/th>/g) ?? []).length, 4);
   assert.ok(tables[1].includes("Paper setting vs this run"));
   assert.match(streams, /The environment works: tfjs autodiff on \S+ matches the closed form/);
   // The progress bar was updated in place: one display, ending at 20/20.

@@ -31,7 +31,7 @@ ${Object.entries(COMMANDS)
   .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
   .join("\n")}
 
-Run 'mia <command> --help' for a command's options. Environment: MIA_PROFILE (smoke|cpu|paper),
+Run 'mia <command> --help' for a command's options. Environment: MIA_PROFILE (smoke|cpu|cpu-long|paper),
 MIA_BACKEND, MIA_DATA_DIR, MIA_CACHE_DIR, MIA_MODELS_DIR, MIA_WORKERS (see README.md).`;
 
 export async function main(argv: string[]): Promise<number> {
