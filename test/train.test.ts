@@ -11,7 +11,7 @@ import { tf, initBackend } from "../src/backend";
 import { customTask, loadTask, type TaskData } from "../src/data";
 import { buildModel, Dropout, dropout, featureModel, intermediateModel, stageOutputs } from "../src/models";
 import { PROFILES } from "../src/config";
-import { augmentBatch, keyDiff, loadModelFile, loadTrained, makeOptimizer, optimizerState, restoreOptimizer, saveModelFile, train, type AugmentConfig, type RunKey } from "../src/train";
+import { augmentBatch, keyDiff, loadModelFile, loadTrained, makeOptimizer, optimizerState, restoreOptimizer, saveModelFile, train, trainedRecord, type AugmentConfig, type RunKey } from "../src/train";
 import { syntheticNpz } from "./support/synthetic";
 
 const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), p));
@@ -267,4 +267,36 @@ test("a run saved before a setting existed matches when the setting has its defa
   const old = { task: "t", profile: "cpu", model: "m" } as unknown as RunKey;
   assert.deepEqual(keyDiff(now, old), []);
   assert.deepEqual(keyDiff({ ...now, preprocess: "local-contrast" }, old), ['preprocess: saved "none", now "local-contrast"']);
+});
+
+test("a saved model is refused when it is another task's, changed on disk, or not finite (no silent wrong results)", async () => {
+  const data = await synthetic();
+  const out = tmp("mia-models-");
+  const r = await train("bright", { ...quietOpts, epochs: 1, data, out });
+  r.model.dispose();
+  const opts = { profile: PROFILES.smoke, model: "resnet-tiny", out };
+  // A folder copied to another task's place: its run record names the task it was trained for.
+  const other = path.join(out, "smoke", "other", "resnet-tiny");
+  fs.mkdirSync(path.dirname(other), { recursive: true });
+  fs.cpSync(r.runDir, other, { recursive: true });
+  await assert.rejects(loadTrained("other", opts), /model in .*other.* cannot be used as other's: it was trained as task 'bright', not 'other'[\s\S]*train --task other --profile smoke --force/);
+  assert.throws(() => trainedRecord("other", opts), /trained as task 'bright', not 'other'/);
+  // A hand-edited run record that disagrees with the network.
+  const json = JSON.parse(fs.readFileSync(path.join(r.runDir, "model.json"), "utf8"));
+  json.mia.key.imageSize = 16;
+  fs.writeFileSync(path.join(other, "model.json"), JSON.stringify({ ...json, mia: { ...json.mia, key: { ...json.mia.key, task: "other" } } }));
+  await assert.rejects(loadTrained("other", opts), /network takes 12x12x1 inputs but its run record says 16x16x1/);
+  // One changed byte in the weights (same size): the SHA-256 in the file's name no longer matches.
+  const bin = fs.readdirSync(r.runDir).find((f) => f.endsWith(".bin"))!;
+  const bytes = fs.readFileSync(path.join(r.runDir, bin));
+  bytes[100] ^= 0xff;
+  fs.writeFileSync(path.join(r.runDir, bin), bytes);
+  await assert.rejects(loadTrained("bright", opts), new RegExp(`${bin.replace(/\./g, "\\.")} does not match the checksum in its name`));
+  // NaN weights saved the proper way (a valid checksum) are still refused.
+  const m = buildModel("resnet-tiny", [12, 12, 1], 2, 0);
+  m.setWeights(m.getWeights().map((w, i) => (i === 0 ? tf.fill(w.shape, NaN) : w)));
+  const nanDir = tmp("mia-nan-");
+  await saveModelFile(m, nanDir, "model");
+  m.dispose();
+  await assert.rejects(loadModelFile(path.join(nanDir, "model.json")), /are not finite: '.+' holds NaN \(\d[\d,]* of its values\)/);
 });

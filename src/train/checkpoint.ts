@@ -87,6 +87,12 @@ export async function loadModelFile(jsonPath: string): Promise<LoadedModelFile> 
     }
   }
   const all = Buffer.concat(parts);
+  // Our weight files are named by the SHA-256 of their bytes: a changed byte is a damaged file.
+  const named = json.weightsManifest.length === 1 && json.weightsManifest[0].paths.length === 1 ? OUR_BIN.exec(json.weightsManifest[0].paths[0]) : null;
+  if (named) {
+    const digest = createHash("sha256").update(all).digest("hex");
+    if (!digest.startsWith(named[1])) throw new Error(`Weights file ${path.join(path.dirname(jsonPath), json.weightsManifest[0].paths[0])} does not match the checksum in its name (SHA-256 ${digest.slice(0, 12)}...): it was changed or damaged after saving. ${fix}`);
+  }
   const bytesPer: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1 };
   const modelBytes = specs.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1) * (bytesPer[w.dtype] ?? 4), 0);
   const extraSpecs = json.mia?.extraSpecs ?? [];
@@ -95,6 +101,8 @@ export async function loadModelFile(jsonPath: string): Promise<LoadedModelFile> 
     throw new Error(`Weights of ${jsonPath} are damaged: ${all.byteLength} bytes on disk, the manifest needs ${modelBytes + extraBytes}. ${fix}`);
   }
   const buffer = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
+  const bad = nonFiniteWeight(specs, buffer);
+  if (bad) throw new Error(`Weights of ${jsonPath} are not finite: '${bad.name}' holds ${bad.value} (${bad.count.toLocaleString("en")} of its values). A model trained into NaN or Inf cannot be attacked or judged. ${fix}`);
   let model: tf.LayersModel;
   try {
     model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: buffer.slice(0, modelBytes) }));
@@ -109,6 +117,31 @@ export async function loadModelFile(jsonPath: string): Promise<LoadedModelFile> 
     offset += 4 * n;
   }
   return { model, mia: json.mia, extraArrays };
+}
+
+/** `<name>.<12 hex>.bin`: a weight file written by saveModelFile (the hex is its SHA-256 prefix). */
+const OUR_BIN = /^[^/\\]+\.([0-9a-f]{12})\.bin$/;
+
+/** The first float32 weight holding a NaN or an infinity, with the count of such values in it. */
+function nonFiniteWeight(specs: readonly tf.io.WeightsManifestEntry[], buffer: ArrayBuffer): { name: string; value: number; count: number } | undefined {
+  const bytesPer: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1 };
+  let offset = 0;
+  for (const w of specs) {
+    const n = w.shape.reduce((a, b) => a * b, 1);
+    if ((w.dtype ?? "float32") === "float32") {
+      const v = offset % 4 === 0 ? new Float32Array(buffer, offset, n) : new Float32Array(buffer.slice(offset, offset + 4 * n));
+      let count = 0;
+      let first = 0;
+      for (let i = 0; i < n; i++) {
+        if (Number.isFinite(v[i])) continue;
+        if (count === 0) first = v[i];
+        count++;
+      }
+      if (count > 0) return { name: w.name, value: first, count };
+    }
+    offset += n * (bytesPer[w.dtype] ?? 4);
+  }
+  return undefined;
 }
 
 /** Optimizer state as named arrays (tfjs' getWeights: the iteration count first, then slots). */

@@ -452,8 +452,34 @@ export async function loadTrained(task: string, options: { profile?: Profile | P
     throw noTrainedModel(task, profile.name, file);
   }
   const saved = await loadModelFile(file);
-  const mia = saved.mia as { key: RunKey; result: Omit<TrainResult, "model" | "runDir" | "reused" | "key">; savedAt: string };
-  return { model: saved.model, key: mia.key, result: mia.result, savedAt: mia.savedAt };
+  const mia = saved.mia as { key: RunKey; result: Omit<TrainResult, "model" | "runDir" | "reused" | "key">; savedAt: string } | undefined;
+  const problem = !mia?.key || !mia.result ? "it has no run record of this project's train()" : identityProblem(mia.key, { task, profile: profile.name, model: options.model ?? profile.model }, saved.model);
+  if (problem) {
+    saved.model.dispose();
+    throw notThisModel(dir, task, profile.name, problem);
+  }
+  return { model: saved.model, key: mia!.key, result: mia!.result, savedAt: mia!.savedAt };
+}
+
+function notThisModel(dir: string, task: string, profile: string, problem: string): Error {
+  return new Error(`The model in ${dir} cannot be used as ${task}'s: ${problem}. Retrain it: npm run mia -- train --task ${task} --profile ${profile} --force (or delete ${dir}).`);
+}
+
+/**
+ * Why a saved model is not the one asked for (a folder copied from another task or profile, a
+ * hand-edited model.json), or undefined. The run record must name the task, profile and model
+ * the folder stands for, and the network must take the recorded input and give one output per class.
+ */
+export function identityProblem(key: RunKey, expected: { task: string; profile: string; model: string }, model?: tf.LayersModel): string | undefined {
+  for (const k of ["task", "profile", "model"] as const) {
+    if (key[k] !== expected[k]) return `it was trained as ${k} '${key[k]}', not '${expected[k]}' (copied or moved from another folder?)`;
+  }
+  if (!model) return undefined;
+  const [, h, w, c] = model.inputs[0].shape;
+  if (h !== key.imageSize || w !== key.imageSize || c !== key.channels) return `its network takes ${h}x${w}x${c} inputs but its run record says ${key.imageSize}x${key.imageSize}x${key.channels}`;
+  const units = model.outputs[0].shape[model.outputs[0].shape.length - 1];
+  if (units !== key.classNames.length) return `its network has ${units} outputs but its run record names ${key.classNames.length} classes (${key.classNames.join(", ")})`;
+  return undefined;
 }
 
 /**
@@ -471,5 +497,7 @@ export function trainedRecord(task: string, options: { profile?: Profile | Profi
     throw new Error(`${file} is not valid JSON (${(e as Error).message}): retrain with --force, or delete it.`);
   }
   if (!json.mia?.key || !json.mia.result) throw new Error(`${file} holds a model without this project's run record (not trained by train()).`);
+  const problem = identityProblem(json.mia.key, { task, profile: profile.name, model: options.model ?? profile.model });
+  if (problem) throw notThisModel(path.dirname(file), task, profile.name, problem);
   return { ...json.mia, file };
 }
