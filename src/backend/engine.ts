@@ -8,13 +8,17 @@ import * as os from "node:os";
 import { tf } from "./tf";
 import { WasmPool, type LossKind, type PoolModel } from "./parallel";
 import { lossSum } from "./parallel/loss";
+import { withTrainingStep } from "./step";
 
 export interface Engine {
   readonly description: string;
   /** The main-thread model (weights live here; workers hold replicas). */
   readonly model: tf.LayersModel;
-  /** Gradients of sum_i w_i CE_i / n w.r.t. the trainable weights (BN in training mode), and that loss. */
-  trainGradients(x: tf.Tensor4D, y: tf.Tensor1D, sampleWeights?: Float32Array): Promise<{ grads: tf.NamedTensorMap; loss: number }>;
+  /**
+   * Gradients of sum_i w_i CE_i / n w.r.t. the trainable weights (BN in training mode), and that
+   * loss. `step` (the training step) keys the Dropout masks, so a resumed run repeats exactly.
+   */
+  trainGradients(x: tf.Tensor4D, y: tf.Tensor1D, sampleWeights?: Float32Array, step?: number): Promise<{ grads: tf.NamedTensorMap; loss: number }>;
   /**
    * Gradient w.r.t. the input of the mean over the batch of a loss on the logits (inference
    * mode), and that mean: attacks and saliency. `coef` (n x classes) is for the "linear" loss.
@@ -33,17 +37,17 @@ class LocalEngine implements Engine {
   get description() {
     return `main thread (${tf.getBackend()})`;
   }
-  async trainGradients(x: tf.Tensor4D, y: tf.Tensor1D, sampleWeights?: Float32Array) {
+  async trainGradients(x: tf.Tensor4D, y: tf.Tensor1D, sampleWeights?: Float32Array, step?: number) {
     const vars = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
     const n = x.shape[0];
-    const { value, grads } = tf.tidy(() => {
+    const { value, grads } = withTrainingStep(step, () => tf.tidy(() => {
       const w = sampleWeights ? tf.tensor1d(sampleWeights) : undefined;
       return tf.variableGrads(() => {
         const logits = this.model.apply(x, { training: true }) as tf.Tensor;
         const sum = tf.losses.softmaxCrossEntropy(tf.oneHot(y, logits.shape[1]!), logits, w, 0, tf.Reduction.SUM);
         return tf.div(sum, n) as tf.Scalar;
       }, vars);
-    });
+    }));
     const loss = (await value.data())[0];
     value.dispose();
     return { grads, loss };
@@ -85,8 +89,8 @@ class PoolEngine implements Engine {
   get description() {
     return `${this.pool.size} wasm worker threads`;
   }
-  async trainGradients(x: tf.Tensor4D, y: tf.Tensor1D, sampleWeights?: Float32Array) {
-    const { grads, loss } = await this.pool.trainGradients(this.pm, x, y, sampleWeights);
+  async trainGradients(x: tf.Tensor4D, y: tf.Tensor1D, sampleWeights?: Float32Array, step?: number) {
+    const { grads, loss } = await this.pool.trainGradients(this.pm, x, y, sampleWeights, step);
     return { grads, loss };
   }
   inputGradient(x: tf.Tensor4D, y: tf.Tensor1D, loss: LossKind = "ce", kappa?: number, coef?: Float32Array) {

@@ -144,16 +144,37 @@ function nonFiniteWeight(specs: readonly tf.io.WeightsManifestEntry[], buffer: A
   return undefined;
 }
 
-/** Optimizer state as named arrays (tfjs' getWeights: the iteration count first, then slots). */
+/**
+ * Adam's running bias-correction powers (beta1^(t+1), beta2^(t+1)). tfjs keeps them as products
+ * updated every step but does not save them: its setWeights recomputes them with pow, which
+ * differs from the product in the last bits, so a resumed run would drift from an uninterrupted
+ * one. They travel under these names after tfjs' own arrays.
+ */
+const ADAM_POWERS = ["mia/accBeta1", "mia/accBeta2"] as const;
+type AdamPowers = { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+
+/** Optimizer state as named arrays (tfjs' getWeights: the iteration count first, then slots; then Adam's powers). */
 export async function optimizerState(opt: tf.Optimizer): Promise<NamedArrays> {
   const ws = await opt.getWeights();
-  return Promise.all(ws.map(async (w) => ({ name: w.name, shape: w.tensor.shape, data: Float32Array.from(await w.tensor.data()) })));
+  const out: NamedArrays = await Promise.all(ws.map(async (w) => ({ name: w.name, shape: w.tensor.shape, data: Float32Array.from(await w.tensor.data()) })));
+  const adam = opt as unknown as AdamPowers;
+  if (opt instanceof tf.AdamOptimizer && adam.accBeta1 && adam.accBeta2) {
+    for (const [name, v] of [[ADAM_POWERS[0], adam.accBeta1], [ADAM_POWERS[1], adam.accBeta2]] as const) out.push({ name, shape: [], data: Float32Array.from(await v.data()) });
+  }
+  return out;
 }
 
 export async function restoreOptimizer(opt: tf.Optimizer, state: NamedArrays): Promise<void> {
   if (state.length === 0) return;
-  const named = state.map((s, i) => ({ name: s.name, tensor: i === 0 ? tf.scalar(s.data[0], "int32") : tf.tensor(s.data, s.shape) }));
+  const own = state.filter((s) => !(ADAM_POWERS as readonly string[]).includes(s.name));
+  const named = own.map((s, i) => ({ name: s.name, tensor: i === 0 ? tf.scalar(s.data[0], "int32") : tf.tensor(s.data, s.shape) }));
   await opt.setWeights(named);
   // setWeights makes variables of these (sharing their data); our handles can go.
   tf.dispose(named.map((n) => n.tensor));
+  const adam = opt as unknown as AdamPowers;
+  const powers = ADAM_POWERS.map((name) => state.find((s) => s.name === name));
+  if (opt instanceof tf.AdamOptimizer && adam.accBeta1 && adam.accBeta2 && powers[0] && powers[1]) {
+    adam.accBeta1.assign(tf.scalar(powers[0].data[0]));
+    adam.accBeta2.assign(tf.scalar(powers[1].data[0]));
+  }
 }

@@ -357,7 +357,7 @@ export async function train(task: string | TaskSpec, options: TrainOptions = {})
         setLearningRate(opt, lr);
         const cur = next;
         // The workers start on this batch while the main thread prepares the next one.
-        const pending = engine.trainGradients(cur.x, cur.y, cur.w);
+        const pending = engine.trainGradients(cur.x, cur.y, cur.w, step);
         if (s + 1 < stepsPerEpoch) next = makeBatch(s + 1);
         const { grads, loss } = await pending;
         if (!Number.isFinite(loss)) throw new Error(`train ${taskName}: the loss became ${loss} at epoch ${epoch + 1}, step ${s + 1}; lower the learning rate (optimizer: { lr }).`);

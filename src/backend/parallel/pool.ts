@@ -150,8 +150,8 @@ export class WasmPool {
    * variable name, ready for optimizer.applyGradients) and the mean loss. The main model's
    * batch-norm moving statistics become the shard-size-weighted average of the replicas'.
    */
-  async trainGradients(pm: PoolModel, x: tf.Tensor4D, labels: tf.Tensor1D, sampleWeights?: Float32Array): Promise<{ grads: tf.NamedTensorMap; loss: number }> {
-    const { n, bounds, parts } = await this.scatter(x, labels, ({ a, b, ...shard }) => ({ type: "trainGrad", key: pm.key, ...shard, weights: sampleWeights?.slice(a, b) }));
+  async trainGradients(pm: PoolModel, x: tf.Tensor4D, labels: tf.Tensor1D, sampleWeights?: Float32Array, step?: number): Promise<{ grads: tf.NamedTensorMap; loss: number }> {
+    const { n, bounds, parts } = await this.scatter(x, labels, ({ a, b, ...shard }) => ({ type: "trainGrad", key: pm.key, ...shard, weights: sampleWeights?.slice(a, b), step }));
     const vars = pm.model.trainableWeights;
     const grads: tf.NamedTensorMap = {};
     vars.forEach((w, k) => {

@@ -15,7 +15,8 @@ export type Request =
   /** Gradient of the summed loss over the shard w.r.t. the input (attacks, saliency). */
   | { type: "inputGrad"; key: string; x: Float32Array; shape: number[]; labels: Int32Array; loss: LossKind; kappa?: number; coef?: Float32Array }
   /** Gradients of the summed training loss w.r.t. the trainable weights, BN in training mode. */
-  | { type: "trainGrad"; key: string; x: Float32Array; shape: number[]; labels: Int32Array; weights?: Float32Array }
+  /** `step`: the training step, which keys the Dropout masks (backend/step). */
+  | { type: "trainGrad"; key: string; x: Float32Array; shape: number[]; labels: Int32Array; weights?: Float32Array; step?: number }
   /** Inference-mode outputs: the logits, or the named layers' outputs (features, stage maps). */
   | { type: "predict"; key: string; x: Float32Array; shape: number[]; layers?: string[] };
 

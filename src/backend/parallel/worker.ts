@@ -11,6 +11,7 @@ import { registerGradients } from "../gradients";
 import "../../models"; // registers the custom layers for modelFromJSON
 import type { Envelope, Request, Response } from "./protocol";
 import { lossSum } from "./loss";
+import { withTrainingStep } from "../step";
 
 const models = new Map<string, tf.LayersModel>();
 /** Sub-models exposing named layers, per model key and layer list (they share the model's weights). */
@@ -74,12 +75,14 @@ async function handle(req: Request): Promise<Response> {
     case "trainGrad": {
       const m = model(req.key);
       const vars = m.trainableWeights.map((w) => w.read() as tf.Variable);
-      const { value, grads } = tf.tidy(() => {
-        const x = tf.tensor(req.x, req.shape);
-        const y = tf.tensor1d(req.labels, "int32");
-        const w = req.weights ? tf.tensor1d(req.weights) : undefined;
-        return tf.variableGrads(() => lossSum(m.apply(x, { training: true }) as tf.Tensor, y, "ce", 0, w), vars);
-      });
+      const { value, grads } = withTrainingStep(req.step, () =>
+        tf.tidy(() => {
+          const x = tf.tensor(req.x, req.shape);
+          const y = tf.tensor1d(req.labels, "int32");
+          const w = req.weights ? tf.tensor1d(req.weights) : undefined;
+          return tf.variableGrads(() => lossSum(m.apply(x, { training: true }) as tf.Tensor, y, "ce", 0, w), vars);
+        }),
+      );
       const out = { loss: value.dataSync()[0], grads: vars.map((v) => grads[v.name].dataSync() as Float32Array) };
       tf.dispose([value, ...Object.values(grads)]);
       // Batch-norm moving statistics after this shard's update.
