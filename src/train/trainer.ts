@@ -360,7 +360,10 @@ export async function train(task: string | TaskSpec, options: TrainOptions = {})
         const pending = engine.trainGradients(cur.x, cur.y, cur.w, step);
         if (s + 1 < stepsPerEpoch) next = makeBatch(s + 1);
         const { grads, loss } = await pending;
-        if (!Number.isFinite(loss)) throw new Error(`train ${taskName}: the loss became ${loss} at epoch ${epoch + 1}, step ${s + 1}; lower the learning rate (optimizer: { lr }).`);
+        if (!Number.isFinite(loss)) {
+          const kept = history.length > 0 ? `the last good epoch (${history.length}) is kept in ${lastPath}${best ? `, the best (${best.epoch}) in ${bestPath}` : ""}` : "no epoch had finished, nothing was saved";
+          throw new Error(`train ${taskName}: the loss became ${loss} at epoch ${epoch + 1}, step ${s + 1}; training stopped and ${kept}. Lower the learning rate (optimizer: { lr } / --lr) and retrain with force: true / --force.`);
+        }
         tf.dispose([cur.x, cur.y]);
         addWeightDecay(grads, model.trainableWeights, optimizer.weightDecay ?? 0);
         opt.applyGradients(grads);
