@@ -5,16 +5,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { REPO_ROOT } from "../config/paths";
 
-/** The repository root (dist/src/data -> repo, or src/data -> repo when run from sources). */
-export const REPO_ROOT = (() => {
-  let dir = __dirname;
-  for (let i = 0; i < 5; i++) {
-    if (fs.existsSync(path.join(dir, "package.json")) && fs.existsSync(path.join(dir, "src"))) return dir;
-    dir = path.dirname(dir);
-  }
-  return path.resolve(__dirname, "..", "..", "..");
-})();
+export { REPO_ROOT };
 
 /** The dataset folders this project knows, with the layout each must have. */
 export const DATASET_LAYOUTS = {

@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Page } from "playwright-core";
-import { REPO_ROOT } from "../data/root";
+import { REPO_ROOT } from "../config/paths";
 import { newPage } from "./browser";
 import { figureHtml, plotlySource, type Figure } from "./plotly";
 

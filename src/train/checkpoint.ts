@@ -93,8 +93,7 @@ export async function loadModelFile(jsonPath: string): Promise<LoadedModelFile> 
     const digest = createHash("sha256").update(all).digest("hex");
     if (!digest.startsWith(named[1])) throw new Error(`Weights file ${path.join(path.dirname(jsonPath), json.weightsManifest[0].paths[0])} does not match the checksum in its name (SHA-256 ${digest.slice(0, 12)}...): it was changed or damaged after saving. ${fix}`);
   }
-  const bytesPer: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1 };
-  const modelBytes = specs.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1) * (bytesPer[w.dtype] ?? 4), 0);
+  const modelBytes = specs.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1) * (BYTES_PER[w.dtype] ?? 4), 0);
   const extraSpecs = json.mia?.extraSpecs ?? [];
   const extraBytes = extraSpecs.reduce((s, e) => s + 4 * e.shape.reduce((a, b) => a * b, 1), 0);
   if (all.byteLength !== modelBytes + extraBytes) {
@@ -119,12 +118,14 @@ export async function loadModelFile(jsonPath: string): Promise<LoadedModelFile> 
   return { model, mia: json.mia, extraArrays };
 }
 
+/** Bytes per value of the dtypes a weights manifest may hold. */
+const BYTES_PER: Readonly<Record<string, number>> = { float32: 4, int32: 4, bool: 1, uint8: 1 };
+
 /** `<name>.<12 hex>.bin`: a weight file written by saveModelFile (the hex is its SHA-256 prefix). */
 const OUR_BIN = /^[^/\\]+\.([0-9a-f]{12})\.bin$/;
 
 /** The first float32 weight holding a NaN or an infinity, with the count of such values in it. */
 function nonFiniteWeight(specs: readonly tf.io.WeightsManifestEntry[], buffer: ArrayBuffer): { name: string; value: number; count: number } | undefined {
-  const bytesPer: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1 };
   let offset = 0;
   for (const w of specs) {
     const n = w.shape.reduce((a, b) => a * b, 1);
@@ -139,7 +140,7 @@ function nonFiniteWeight(specs: readonly tf.io.WeightsManifestEntry[], buffer: A
       }
       if (count > 0) return { name: w.name, value: first, count };
     }
-    offset += n * (bytesPer[w.dtype] ?? 4);
+    offset += n * (BYTES_PER[w.dtype] ?? 4);
   }
   return undefined;
 }
@@ -174,7 +175,9 @@ export async function restoreOptimizer(opt: tf.Optimizer, state: NamedArrays): P
   const adam = opt as unknown as AdamPowers;
   const powers = ADAM_POWERS.map((name) => state.find((s) => s.name === name));
   if (opt instanceof tf.AdamOptimizer && adam.accBeta1 && adam.accBeta2 && powers[0] && powers[1]) {
-    adam.accBeta1.assign(tf.scalar(powers[0].data[0]));
-    adam.accBeta2.assign(tf.scalar(powers[1].data[0]));
+    tf.tidy(() => {
+      adam.accBeta1!.assign(tf.scalar(powers[0]!.data[0]));
+      adam.accBeta2!.assign(tf.scalar(powers[1]!.data[0]));
+    });
   }
 }

@@ -10,7 +10,7 @@
 import * as os from "node:os";
 import * as path from "node:path";
 import { isMainThread } from "node:worker_threads";
-import { REPO_ROOT } from "../../data/root";
+import { REPO_ROOT } from "../../config/paths";
 import { tf } from "../tf";
 import { view, type WasmBackend } from "./util";
 
