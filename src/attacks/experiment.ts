@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { tf } from "../backend/tf";
 import { createEngine, type EngineOptions } from "../backend/engine";
 import { resolveProfile, type EpsGrids, type Profile, type ProfileName } from "../config";
-import { loadTask } from "../data/load";
+import { loadTask, requireEveryClass } from "../data/load";
 import { balancedOrder } from "../data/split";
 import { progress } from "../plots/progress";
 import { loadTrained } from "../train/trainer";
@@ -66,6 +66,7 @@ export async function attackTask(task: string, o: TaskAttackOptions = {}): Promi
   const t0 = Date.now();
   const { model, key, savedAt } = await loadTrained(task, { profile, model: o.model });
   const data = await loadTask(task, { profile, splits: ["test"], quiet: true });
+  requireEveryClass(data, ["test"], "be attacked");
   const test = data.splits.test!;
   const chosen = balancedOrder(test.labels, seed).slice(0, n);
   const ids = chosen.map((i) => test.ids[i]);

@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { banner, initBackend, createEngine, tf } from "../backend";
 import { resolveProfile, type Profile } from "../config";
-import { balancedOrder, getTask, loadTask, type TaskSpec } from "../data";
+import { balancedOrder, getTask, loadTask, requireEveryClass, type TaskSpec } from "../data";
 import { adversarialDir, checkEps, collectAdversarial, linfAttack, LINF_ATTACKS, resultsRoot, saveAdversarial, type LabelMode } from "../attacks";
 import { loadTrained } from "../train";
 import { int, positive } from "./data";
@@ -86,6 +86,7 @@ export async function runAttack(argv: string[]): Promise<void> {
   log(banner(info, profile));
   const { model, key } = await loadTrained(task.name, { profile, model: v.model });
   const data = await loadTask(task, { profile, dir: v.data, splits: ["test"], quiet: v.json });
+  requireEveryClass(data, ["test"], "be attacked");
   const test = data.splits.test!;
   const chosen = balancedOrder(test.labels, seed).slice(0, n);
   const { x, y } = test.toTensors(chosen);

@@ -1,7 +1,7 @@
 /** `mia data`: what a task holds, before any training. */
 import { parseArgs } from "node:util";
 import { resolveProfile } from "../config";
-import { classCounts, customTask, getTask, loadTask, planTask, SPLIT_NAMES, TASKS, type TaskSpec } from "../data";
+import { classCounts, customTask, describeGaps, getTask, loadTask, planTask, SPLIT_NAMES, splitGaps, TASKS, type TaskSpec } from "../data";
 import { CATALOG_NAMES, DEFAULT_FETCH_SIZES, fetchDatasets, formatSources, missingReport, MEDMNIST_FETCH_SIZES } from "../data/catalog";
 import { availableTasks, chooseMedmnistSize, sourcesReport } from "../data/resolve";
 import { UsageError } from "./usage";
@@ -170,6 +170,7 @@ export async function runData(argv: string[]): Promise<void> {
     duplicates: plan.duplicates,
     droppedTrainTestDuplicates: plan.droppedTrainTestDuplicates,
     excluded: plan.excluded,
+    gaps: splitGaps(plan),
   };
   if (v.decode) {
     const t0 = Date.now();
@@ -202,6 +203,8 @@ export async function runData(argv: string[]): Promise<void> {
   console.log(`  ${"class".padEnd(w)}  ${SPLIT_NAMES.map((s) => s.padStart(7)).join("")}`);
   plan.classNames.forEach((c, k) => console.log(`  ${c.padEnd(w)}  ${SPLIT_NAMES.map((s) => String(plan.available[s][k]).padStart(7)).join("")}`));
   console.log(`  duplicates: ${plan.duplicates} extra byte-identical copies (kept in one split); left out: ${plan.excluded} image(s) of other classes`);
+  const gaps = splitGaps(plan);
+  if (gaps.length > 0) console.log(`  WARNING: ${describeGaps(gaps)}: a model cannot be trained or scored on these splits (every class needs images in train, val and test).`);
   if (report.decoded) {
     const d = report.decoded as { profile: string; size: number; channels: number; seconds: number; perSplit: Record<string, number[]>; skipped: unknown[]; fromCache: Record<string, boolean> };
     const cached = Object.values(d.fromCache).every(Boolean) ? "from cache" : "decoded";

@@ -305,6 +305,56 @@ export async function loadTask(nameOrSpec: string | TaskSpec, options: LoadOptio
   return { task, classNames, size, channels, dir, source, splits, available, skipped, excluded, duplicates, droppedTrainTestDuplicates, fromCache };
 }
 
+/** A split that cannot give a metric: no images at all, or classes without an image. */
+export interface SplitGap {
+  readonly split: SplitName;
+  readonly n: number;
+  /** Classes with no image in the split. */
+  readonly missing: readonly string[];
+}
+
+/**
+ * The splits (among `splits`) that lack images or classes: from the loaded images when the split
+ * is loaded (after subsetting and skipped files), else from the plan's counts.
+ */
+export function splitGaps(data: Pick<TaskData, "classNames" | "available"> & { splits?: TaskData["splits"] }, splits: readonly SplitName[] = SPLIT_NAMES): SplitGap[] {
+  const gaps: SplitGap[] = [];
+  for (const s of splits) {
+    const loaded = data.splits?.[s];
+    const counts = loaded ? data.classNames.map((_, k) => loaded.labels.filter((l) => l === k).length) : data.available[s];
+    const n = counts.reduce((a, b) => a + b, 0);
+    const missing = data.classNames.filter((_, k) => counts[k] === 0);
+    if (missing.length > 0) gaps.push({ split: s, n, missing });
+  }
+  return gaps;
+}
+
+/** One sentence per gap, e.g. "the test split has no images" / "the val split has no image of 'mel'". */
+export function describeGaps(gaps: readonly SplitGap[]): string {
+  return gaps
+    .map((g) => (g.n === 0 ? `the ${g.split} split has no images` : `the ${g.split} split has no image of ${g.missing.map((c) => `'${c}'`).join(", ")} (${g.n} image${g.n === 1 ? "" : "s"} of the other classes)`))
+    .join("; ");
+}
+
+/**
+ * Refuses data whose splits cannot train or score a model: every class needs images in train
+ * (to be learnt), val (early stopping on its AUC) and test (its AUC is otherwise undefined, and
+ * an accuracy over no images is NaN).
+ */
+export function requireEveryClass(data: Pick<TaskData, "classNames" | "available" | "task"> & { splits?: TaskData["splits"] }, splits: readonly SplitName[] = SPLIT_NAMES, what = "train or evaluate a model"): void {
+  const gaps = splitGaps(data, splits);
+  if (gaps.length === 0) return;
+  // Classes with no image in any split of the dataset: most likely a --classes name that is not a label.
+  const nowhere = data.classNames.filter((_, k) => SPLIT_NAMES.every((s) => data.available[s][k] === 0));
+  throw new Error(
+    `Task ${data.task.name} cannot ${what}: ${describeGaps(gaps)}. ` +
+      (nowhere.length > 0 ? `${nowhere.map((c) => `'${c}'`).join(", ")} ha${nowhere.length > 1 ? "ve" : "s"} no image in the whole dataset: check the class names (--classes) against its labels (mia data --task ...). ` : "") +
+      `Every class needs images in every split. ` +
+      `Add images (an official split comes from train/ and test/ folders: check both hold every class), remove the split folders so a seeded group split is made, ` +
+      `raise the per-class limits of the profile, or name fewer classes (--classes).`,
+  );
+}
+
 /** Class counts per loaded split, as rows (for tables and bar charts). */
 export function classCounts(data: TaskData): Array<{ split: SplitName; class: string; count: number }> {
   const rows: Array<{ split: SplitName; class: string; count: number }> = [];

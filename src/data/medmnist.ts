@@ -32,6 +32,10 @@ export function scanMedmnist(file: string, options: { labelNames?: readonly stri
         const id = `${name}:${split}[${i}]`;
         const l = Number(labels.data[i]);
         let rawLabel = String(l);
+        if (!(Number.isInteger(l) && l >= 0)) {
+          // Labels are class indices; -1 or 2.5 would become classes of their own.
+          throw new Error(`${file}: ${split}_labels[${i}] is ${l}; labels must be class indices 0, 1, 2, ... Fix the file (a common cause: -1 marking "unknown"; drop those rows).`);
+        }
         if (names !== undefined) {
           if (!(Number.isInteger(l) && l >= 0 && l < names.length)) throw new Error(`${file}: ${split}_labels[${i}] is ${l}; this file's labels are 0..${names.length - 1} (${names.join(", ")}). Is it the right MedMNIST file?`);
           rawLabel = names[l];

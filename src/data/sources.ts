@@ -49,12 +49,31 @@ export function splitFolders(dir: string): string[] {
 
 export function scanImageFolder(dir: string, options: { groupOf?: (file: string, cls: string) => string } = {}): SourceItem[] {
   const splitDirs = splitFolders(dir);
+  if (splitDirs.length > 0) {
+    // A class folder beside the split folders would be silently left out of every split.
+    const stray = listDirs(dir).filter((d) => !splitDirs.includes(d));
+    if (stray.length > 0) {
+      throw new Error(
+        `${dir} has split folders (${splitDirs.join(", ")}) and other folders beside them (${stray.join(", ")}), which belong to no split. ` +
+          `Move ${stray.length === 1 ? "it" : "them"} under a split folder (e.g. ${path.join(dir, splitDirs[0], stray[0])}), or out of ${dir}.`,
+      );
+    }
+  }
   const layout: Array<{ sub: string; split?: OfficialSplit }> = splitDirs.length > 0 ? splitDirs.map((d) => ({ sub: d, split: SPLIT_ALIASES[d.toLowerCase()] })) : [{ sub: "" }];
   const items: SourceItem[] = [];
   for (const { sub, split } of layout) {
     const base = path.join(dir, sub);
     for (const cls of listDirs(base)) {
-      for (const f of fs.readdirSync(path.join(base, cls)).filter(isImage).sort()) {
+      const files = fs.readdirSync(path.join(base, cls)).filter(isImage).sort();
+      const deeper = listDirs(path.join(base, cls));
+      if (files.length === 0 && deeper.length > 0) {
+        // e.g. root/train/images/cat/*.png: "images" would be read as a class with no images.
+        throw new Error(
+          `${path.join(base, cls)} holds folders (${deeper.slice(0, 3).join(", ")}${deeper.length > 3 ? ", ..." : ""}) but no images: the class folders are one level too deep. ` +
+            `Expected ${sub ? `${path.join(dir, sub)}/<class>/*.png` : `${dir}/<split>/<class>/*.png or ${dir}/<class>/*.png`}; move the class folders up a level.`,
+        );
+      }
+      for (const f of files) {
         const id = path.posix.join(sub, cls, f);
         items.push({
           image: { kind: "file", path: path.join(base, cls, f) },
@@ -120,8 +139,8 @@ export interface CsvSourceOptions {
   /** Accepted labels; anything else is an error naming the row. */
   readonly labels?: readonly string[];
   /**
-   * Rows whose image is missing and images with no row are errors by default; with this they
-   * are left out (e.g. the full Kaggle CSV with only some image archives downloaded).
+   * Rows whose image is missing, rows with an empty label and images with no row are errors by
+   * default; with this they are left out (e.g. the full Kaggle CSV with only some image archives downloaded).
    */
   readonly allowMissing?: boolean;
 }
@@ -143,6 +162,11 @@ export function scanCsvSource(o: CsvSourceOptions): SourceItem[] {
     const image = (row[o.imageColumn] ?? "").trim();
     const label = (row[o.labelColumn] ?? "").trim();
     if (image === "") throw new Error(`${o.csv} row ${r + 2}: empty '${o.imageColumn}'.`);
+    if (label === "") {
+      // An empty cell would otherwise become a class named "".
+      if (o.allowMissing) return;
+      throw new Error(`${o.csv} row ${r + 2}: empty '${o.labelColumn}' for ${image}. Fill in its label or delete the row (or pass allowMissing, CLI --allow-missing, to leave unlabelled rows out).`);
+    }
     if (o.labels && !o.labels.includes(label)) {
       throw new Error(`${o.csv} row ${r + 2}: unknown ${o.labelColumn} '${label}' for ${image} (expected one of: ${o.labels.join(", ")}).`);
     }

@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { tf } from "../backend/tf";
 import { resolveProfile, type Profile, type ProfileName } from "../config";
-import { loadTask, type SplitData, type TaskData } from "../data/load";
+import { loadTask, requireEveryClass, type SplitData, type TaskData } from "../data/load";
 import { REPO_ROOT } from "../data/root";
 import { shuffled } from "../data/split";
 import type { TaskSpec } from "../data/tasks";
@@ -255,6 +255,7 @@ export async function train(task: string | TaskSpec, options: TrainOptions = {})
   const valSplit = data.splits.val;
   const testSplit = data.splits.test;
   if (!trainSplit || !valSplit || !testSplit) throw new Error(`train: the data of '${taskName}' must include the train, val and test splits`);
+  requireEveryClass(data);
   const classes = data.classNames.length;
   const key: RunKey = {
     task: taskName,
