@@ -123,6 +123,37 @@ test("the cache is reused on a second load and rebuilt when damaged", async () =
   }
 });
 
+test("the cache is keyed on each file's size and mtime: an image changed in place is decoded again; strict refuses cached failures", async () => {
+  const dir = await kermanyFixture();
+  const cacheDir = tmp("mia-cache-stamp-");
+  process.env.MIA_CACHE_DIR = cacheDir;
+  try {
+    const opts = { dir, size: 4, quiet: true, splits: ["test" as const] };
+    const first = await loadTask("cxr", opts);
+    assert.equal(first.fromCache.test, false);
+    assert.ok(first.splits.test!.pixels.subarray(0, 16).every((v) => v === 90));
+    // Same name, new content (and a later mtime): never the old pixels.
+    const file = path.join(dir, "test/NORMAL/IM-0900-0001.png");
+    await png(file, 30);
+    const later = new Date(fs.statSync(file).mtimeMs + 5000);
+    fs.utimesSync(file, later, later);
+    const second = await loadTask("cxr", opts);
+    assert.equal(second.fromCache.test, false, "a changed file is not served from the cache");
+    assert.ok(second.splits.test!.pixels.subarray(0, 16).every((v) => v === 30), "the new pixels");
+    assert.equal((await loadTask("cxr", opts)).fromCache.test, true, "unchanged since: cached again");
+
+    // A corrupt image, cached as unreadable: without strict it is skipped (from the cache), with strict refused.
+    const trainOpts = { dir, size: 4, quiet: true, perClass: { train: null, val: null }, splits: ["train" as const, "val" as const] };
+    const lenient = await loadTask("cxr", trainOpts);
+    assert.ok(lenient.skipped.some((s) => s.id.endsWith("IM-0999-0001.jpeg")));
+    const cached = await loadTask("cxr", trainOpts);
+    assert.ok(cached.fromCache.train && cached.fromCache.val);
+    await assert.rejects(loadTask("cxr", { ...trainOpts, strict: true }), /Cannot decode .*IM-0999-0001\.jpeg: .*strict mode, remembered by the decode cache/);
+  } finally {
+    delete process.env.MIA_CACHE_DIR;
+  }
+});
+
 test("CSV sources: missing images, unlabelled images, unknown labels and missing columns are clear errors", async () => {
   const dir = tmp("mia-ham-");
   await png(path.join(dir, "images/ISIC_1.jpg"), 10);

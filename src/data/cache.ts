@@ -29,10 +29,15 @@ export interface CacheEntry {
   readonly pixels: Uint8Array;
 }
 
-export function cachePaths(root: string, key: { dataset: string; split: string; size: number; channels: number; source: string; ids: readonly string[] }) {
+/**
+ * `stamps[i]` (size and mtime of image i's file) joins the key, so an image replaced in place is
+ * decoded again rather than served from its old pixels.
+ */
+export function cachePaths(root: string, key: { dataset: string; split: string; size: number; channels: number; source: string; ids: readonly string[]; stamps?: readonly string[] }) {
+  if (key.stamps !== undefined && key.stamps.length !== key.ids.length) throw new Error(`cachePaths: ${key.stamps.length} stamps for ${key.ids.length} ids`);
   const h = createHash("sha256");
   h.update(`${CACHE_FORMAT}\n${key.source}\n${key.size}\n${key.channels}\n`);
-  for (const id of key.ids) h.update(id + "\n");
+  key.ids.forEach((id, i) => h.update(key.stamps ? `${id}|${key.stamps[i]}\n` : id + "\n"));
   const dir = path.join(root, key.dataset.replace(/[^\w.-]+/g, "_"), `${key.size}x${key.size}x${key.channels}`);
   const base = path.join(dir, `${key.split}-${h.digest("hex").slice(0, 16)}`);
   return { dir, data: `${base}.u8`, meta: `${base}.json` };

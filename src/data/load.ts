@@ -106,15 +106,27 @@ function makeSplit(name: SplitName, pixels: Uint8Array, labels: Int32Array, ids:
   };
 }
 
+/**
+ * What identifies each item's bytes on disk without reading them: size and modification time of
+ * its file (for .npz rows and CIFAR-10 records, of the file that holds them). An image changed in
+ * place gets a new stamp, so nothing cached from its old bytes is served.
+ */
+function contentStamps(items: readonly SourceItem[]): string[] {
+  const stats = new Map<string, string>();
+  const stamp = (f: string): string => {
+    let s = stats.get(f);
+    if (s === undefined) {
+      const st = fs.statSync(f);
+      stats.set(f, (s = `${st.size}|${st.mtimeMs}`));
+    }
+    return s;
+  };
+  return items.map((it) => stamp(it.image.kind === "file" ? it.image.path : it.image.file));
+}
+
 /** Content hashes of file images (and CIFAR-10 binary records), cached by (path, size, mtime) so they are read once. */
-function contentHashes(items: readonly SourceItem[], datasetKey: string): string[] {
-  const stats = new Map<string, fs.Stats>();
-  const stat = (f: string): fs.Stats => stats.get(f) ?? (stats.set(f, fs.statSync(f)), stats.get(f)!);
-  const stamps = items.map((it) => {
-    if (it.image.kind === "npz") return `${it.id}`;
-    const st = stat(it.image.kind === "file" ? it.image.path : it.image.file);
-    return `${it.id}|${st.size}|${st.mtimeMs}`;
-  });
+function contentHashes(items: readonly SourceItem[], datasetKey: string, itemStamps: readonly string[]): string[] {
+  const stamps = items.map((it, i) => `${it.id}|${itemStamps[i]}`);
   const fp = createHash("sha256").update(stamps.join("\n")).digest("hex").slice(0, 16);
   const file = path.join(cacheRoot(), datasetKey, `hashes-${fp}.json`);
   try {
@@ -171,6 +183,8 @@ export interface TaskPlan {
   readonly cacheSource: string;
   /** The task's items (only those in its classes), their labels, groups and split (null: dropped). */
   readonly items: readonly SourceItem[];
+  /** Per item, the size and mtime of the file holding it: part of the decode cache's key. */
+  readonly stamps: readonly string[];
   readonly labels: readonly number[];
   readonly groups: readonly string[];
   readonly assigned: ReadonlyArray<SplitName | null>;
@@ -205,7 +219,8 @@ export function planTask(nameOrSpec: string | TaskSpec, options: Pick<LoadOption
   if (items.length === 0) throw new Error(`Task ${task.name}: no image in ${source.file ?? dir} belongs to its classes (${classNames.join(", ")}).`);
 
   // Byte-identical duplicates share a group, so they land in one split.
-  const hashes = contentHashes(items, datasetKey);
+  const stamps = contentStamps(items);
+  const hashes = contentHashes(items, datasetKey, stamps);
   const groups = mergeDuplicateGroups(items.map((it) => it.group), hashes);
 
   let assigned: (SplitName | null)[];
@@ -234,7 +249,7 @@ export function planTask(nameOrSpec: string | TaskSpec, options: Pick<LoadOption
     if (s) available[s][labels[i]]++;
   });
   return {
-    task, classNames, dir, source, splitting, datasetKey, cacheSource, items, labels, groups, assigned, available,
+    task, classNames, dir, source, splitting, datasetKey, cacheSource, items, stamps, labels, groups, assigned, available,
     excluded: all.length - items.length,
     duplicates: hashes.length - new Set(hashes).size,
     droppedTrainTestDuplicates,
@@ -265,9 +280,14 @@ export async function loadTask(nameOrSpec: string | TaskSpec, options: LoadOptio
     const idx = assigned.flatMap((s, i) => (s === split ? [i] : []));
     const chosen = limitPerClass(idx, labels, limits[split], seed + SPLIT_NAMES.indexOf(split) + 1).sort((a, b) => (items[a].id < items[b].id ? -1 : 1));
     const ids = chosen.map((i) => items[i].id);
-    const paths = cachePaths(cacheRoot(), { dataset: plan.datasetKey, split, size, channels, source: cacheSource, ids });
+    const paths = cachePaths(cacheRoot(), { dataset: plan.datasetKey, split, size, channels, source: cacheSource, ids, stamps: chosen.map((i) => plan.stamps[i]) });
     let entry = options.cache === false ? undefined : readCache(paths, ids);
     fromCache[split] = entry !== undefined;
+    if (entry !== undefined && options.strict && entry.meta.errors.length > 0) {
+      // The cached entry remembers which images failed to decode: strict refuses them as a fresh decode would.
+      const e = entry.meta.errors[0];
+      throw new Error(`Cannot decode ${e.reason} (strict mode, remembered by the decode cache${entry.meta.errors.length > 1 ? `; ${entry.meta.errors.length - 1} more unreadable image(s) in ${split}` : ""}; without strict, unreadable images are skipped and reported).`);
+    }
     if (entry === undefined) {
       const res = await decodeImages(chosen.map((i) => items[i].image), { size, channels, strict: options.strict, onProgress: (d, t) => progress(split, d, t) });
       entry = { meta: { format: CACHE_FORMAT, dataset: plan.datasetKey, split, size, channels, n: ids.length, ids, ok: res.ok, errors: res.errors, source: cacheSource }, pixels: res.pixels };
