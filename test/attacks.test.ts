@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import { tf, initBackend, createEngine, type Engine } from "../src/backend";
 import { customTask, loadTask } from "../src/data";
-import { accuracyVsEps, attackTask, BIM, CWL2, CWLinf, DeepFool, epsAtHalf, FGSM, PGD, predictLabels, robustRadii } from "../src/attacks";
+import { accuracyVsEps, attackTask, BIM, CWL2, CWLinf, DeepFool, epsAtHalf, FGSM, loadAdversarialSet, PGD, predictLabels, robustRadii } from "../src/attacks";
 import { buildModel } from "../src/models";
 import { PROFILES } from "../src/config";
 import { train } from "../src/train";
@@ -247,6 +247,35 @@ test("attackTask: sweeps every attack on class-balanced test images, caches them
     const file = path.join(process.env.MIA_RESULTS_DIR, "smoke", "cxr", first.model, "sweeps", "pgd.json");
     fs.writeFileSync(file, "{ not json");
     assert.equal((await attackTask("cxr", { ...po, grids: { pgd: [0.5] } })).computed, 2);
+    // Saved sets: a damaged meta.json, a truncated x_adv.npy or out-of-range pixels are never reused; the set is written again whole.
+    const fgsmSet = first.saved.find((d) => /fgsm-eps1$/.test(d))!;
+    const whole = loadAdversarialSet(fgsmSet);
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (...a: unknown[]) => void warnings.push(a.join(" "));
+    const damage: Array<[string, () => void, RegExp]> = [
+      ["meta.json", () => fs.writeFileSync(path.join(fgsmSet, "meta.json"), '{"key": "abc", '), /meta\.json is not valid JSON/],
+      ["x_adv.npy", () => fs.truncateSync(path.join(fgsmSet, "x_adv.npy"), fs.statSync(path.join(fgsmSet, "x_adv.npy")).size - 64), /x_adv\.npy/],
+      ["x_clean.npy", () => {
+        const f = path.join(fgsmSet, "x_clean.npy");
+        const b = fs.readFileSync(f);
+        b.writeFloatLE(1.5, b.length - 4);
+        fs.writeFileSync(f, b);
+      }, /x_clean\.npy holds 1\.5 .*images are in \[0, 1\]/],
+    ];
+    try {
+      for (const [name, spoil, why] of damage) {
+        spoil();
+        assert.throws(() => loadAdversarialSet(fgsmSet), why, name);
+        await attackTask("cxr", { ...o, attacks: ["fgsm"] });
+        assert.ok(warnings.some((w) => w.includes(fgsmSet) && why.test(w) && /computing it again/.test(w)), `${name}: ${warnings.join(" | ")}`);
+        const redone = loadAdversarialSet(fgsmSet);
+        assert.deepEqual(redone.adversarial, whole.adversarial, `${name}: recomputed exactly`);
+        assert.deepEqual(redone.clean, whole.clean);
+      }
+    } finally {
+      console.warn = warn;
+    }
   } finally {
     delete process.env.MIA_MODELS_DIR;
     delete process.env.MIA_RESULTS_DIR;

@@ -11,9 +11,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { tf, initBackend } from "../src/backend";
 import { buildModel, featureModel, intermediateModel, stageOutputs } from "../src/models";
-import { saveAdversarial } from "../src/attacks/save";
+import { loadAdversarialSet, saveAdversarial } from "../src/attacks/save";
 import { parseNpy } from "../src/data/npy";
-import { deepFeatures, extractFeatures, featurePartition, featuresDir, loadAdversarialSet, pooledStageFeatures, readFeatureSet, takeRows } from "../src/features";
+import { deepFeatures, extractFeatures, featurePartition, featuresDir, pooledStageFeatures, readFeatureSet, takeRows } from "../src/features";
 
 const SHAPE: [number, number, number] = [16, 16, 3];
 const N = 7;

@@ -17,7 +17,7 @@ import { balancedOrder } from "../data/split";
 import { progress } from "../plots/progress";
 import { loadTrained } from "../train/trainer";
 import { checkEps, predictLabels, type LabelMode } from "./attack";
-import { adversarialDir, collectAdversarial, resultsRoot, saveAdversarial } from "./save";
+import { adversarialDir, collectAdversarial, resultsRoot, saveAdversarial, savedSetKey } from "./save";
 import { accuracyVsEps, LINF_ATTACKS, linfAttack, type LinfAttackName, type SweepRow } from "./sweep";
 
 export interface TaskAttackOptions extends EngineOptions {
@@ -132,10 +132,11 @@ export async function attackTask(task: string, o: TaskAttackOptions = {}): Promi
       rows.push(...want.map((e) => have.get(e)!));
       if (saveEps !== null) {
         const out = adversarialDir(resultsRoot(), { profile: profile.name, task, model: key.model, attack, eps: saveEps });
-        const metaFile = path.join(out, "meta.json");
         const advKey = cacheKey(attack, [saveEps]);
-        const prior = fs.existsSync(metaFile) ? (JSON.parse(fs.readFileSync(metaFile, "utf8")) as { key?: string }) : undefined;
-        if (o.force || prior?.key !== advKey) {
+        // A damaged or truncated set is never reused: it is computed again, and the reason said.
+        const prior = savedSetKey(out);
+        if (prior.problem) console.warn(`[attack] the saved set in ${out} is unusable (${prior.problem}); computing it again.`);
+        if (o.force || prior.key !== advKey) {
           const set = await collectAdversarial(target, linfAttack(attack, target, saveEps, { steps, seed }), x, y, {
             labels,
             ids,

@@ -1,13 +1,15 @@
 /**
  * Attack outputs on disk, for the detection work and for any other tool: NumPy .npy files
  * (clean and adversarial images as float32 NHWC in [0, 1], int32 labels and predictions) beside
- * a meta.json, in `<results root>/<profile>/<task>/<model>/adv/<attack>-eps<eps>/`.
+ * a meta.json, in `<results root>/<profile>/<task>/<model>/adv/<attack>-eps<eps>/`. The one
+ * writer (saveAdversarial) and the one reader (loadAdversarialSet) of that format are here.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { tf } from "../backend/tf";
 import type { Engine } from "../backend/engine";
-import { writeNpy } from "../data/npy";
+import { readJsonFile, readNpyFile } from "../data/files";
+import { writeNpy, type NpyArray } from "../data/npy";
 import { predictLabels, type Attack, type LabelMode } from "./attack";
 import { REPO_ROOT } from "../data/root";
 
@@ -29,6 +31,56 @@ export interface AdversarialSet {
   readonly predAdv: Int32Array;
   readonly ids: readonly string[];
   readonly meta: Record<string, unknown>;
+}
+
+export const SET_FILES = ["x_clean.npy", "x_adv.npy", "labels.npy", "pred_clean.npy", "pred_adv.npy"] as const;
+
+export const attackFix = (dir: string) => `Recreate the adversarial set: run notebooks/03-attacks.ipynb, or \`npm run mia -- attack --task TASK --attack ATTACK --eps 1\` (it saves to ${dir})`;
+
+/**
+ * An adversarial set written by saveAdversarial (notebook 03 / `mia attack`), checked whole: every
+ * file present and complete, shapes that agree with each other and with meta.json, labels and
+ * predictions that are classes, pixels that are finite and in [0, 1].
+ */
+export function loadAdversarialSet(dir: string): AdversarialSet {
+  const fix = attackFix(dir);
+  const meta = readJsonFile(path.join(dir, "meta.json"), fix);
+  const [xc, xa, y, pc, pa] = SET_FILES.map((f) => readNpyFile(path.join(dir, f), f.startsWith("x_") ? "float32" : "int32", fix));
+  const n = y.shape[0];
+  const same = (a: NpyArray, b: NpyArray) => a.shape.length === b.shape.length && a.shape.every((v, i) => v === b.shape[i]);
+  if (xc.shape.length !== 4 || !same(xc, xa) || xc.shape[0] !== n || [pc, pa].some((a) => !same(a, y)) || y.shape.length !== 1) {
+    throw new Error(`${dir}: the arrays disagree (x_clean [${xc.shape}], x_adv [${xa.shape}], labels [${y.shape}], pred_clean [${pc.shape}], pred_adv [${pa.shape}]). ${fix}`);
+  }
+  const metaShape = Array.isArray(meta.shape) ? (meta.shape as number[]) : undefined;
+  if ((typeof meta.n === "number" && meta.n !== n) || (metaShape && (metaShape.length !== 4 || metaShape.some((v, i) => v !== xc.shape[i])))) {
+    throw new Error(`${dir}: meta.json says ${meta.n} images of shape [${metaShape}], the arrays hold [${xc.shape}]. ${fix}`);
+  }
+  const classes = Array.isArray(meta.classNames) ? meta.classNames.length : undefined;
+  for (const [name, a] of [["labels", y], ["pred_clean", pc], ["pred_adv", pa]] as const) {
+    const bad = (a.data as Int32Array).findIndex((v) => v < 0 || (classes !== undefined && v >= classes));
+    if (bad >= 0) throw new Error(`${dir}: ${name}.npy[${bad}] is ${a.data[bad]}, not a class (0..${classes === undefined ? "" : classes - 1}). ${fix}`);
+  }
+  for (const [name, a] of [["x_clean", xc], ["x_adv", xa]] as const) {
+    const bad = (a.data as Float32Array).findIndex((v) => !(v >= 0 && v <= 1));
+    if (bad >= 0) throw new Error(`${dir}: ${name}.npy holds ${a.data[bad]} at flat index ${bad}; images are in [0, 1]. ${fix}`);
+  }
+  if (Array.isArray(meta.ids) && meta.ids.length !== n) throw new Error(`${dir}: meta.json lists ${meta.ids.length} ids for ${n} images. ${fix}`);
+  const ids = Array.isArray(meta.ids) ? (meta.ids as string[]) : Array.from({ length: n }, (_, i) => String(i));
+  return { shape: xc.shape, clean: xc.data as Float32Array, adversarial: xa.data as Float32Array, labels: y.data as Int32Array, predClean: pc.data as Int32Array, predAdv: pa.data as Int32Array, ids, meta };
+}
+
+/**
+ * The key of the set saved in `dir` when it is whole, `absent` when there is none, or the
+ * problem that makes it unusable (then the caller recomputes it).
+ */
+export function savedSetKey(dir: string): { key?: string; absent?: true; problem?: string } {
+  if (!fs.existsSync(path.join(dir, "meta.json"))) return { absent: true };
+  try {
+    const set = loadAdversarialSet(dir);
+    return { key: typeof set.meta.key === "string" ? set.meta.key : undefined };
+  } catch (e) {
+    return { problem: (e as Error).message.replace(/ Recreate the adversarial set:.*$/s, "") };
+  }
 }
 
 /** Writes the set (each file atomically; meta.json last, so its presence means complete). */

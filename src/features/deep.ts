@@ -9,11 +9,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { tf } from "../backend/tf";
 import { resolveProfile, type Profile, type ProfileName } from "../config";
-import { parseNpy, writeNpy, type NpyArray, type NpyDtype } from "../data/npy";
+import { writeNpy } from "../data/npy";
+import { readJsonFile as readJson, readNpyFile as readArray } from "../data/files";
 import { advPartition } from "../data/split";
 import { FEATURE_LAYER } from "../models/head";
 import { featureModel, intermediateModel, resolveLayer, stageOutputs } from "../models/features";
-import { adversarialDir, resultsRoot, type AdversarialSet } from "../attacks/save";
+import { adversarialDir, attackFix, loadAdversarialSet, resultsRoot } from "../attacks/save";
 import { loadTrained } from "../train/trainer";
 
 /** Images as a tensor, or as flat NHWC float data with its shape (what the .npy files hold). */
@@ -112,45 +113,7 @@ export async function pooledStageFeatures(model: tf.LayersModel, x: Images, laye
 // ---------------------------------------------------------------------------------------------
 // Saved adversarial sets and their features on disk.
 
-const SET_FILES = ["x_clean.npy", "x_adv.npy", "labels.npy", "pred_clean.npy", "pred_adv.npy"] as const;
 const FEATURE_FILES = ["features.npy", "labels.npy", "is_adv.npy", "predicted.npy"] as const;
-
-function readArray(file: string, dtype: NpyDtype, fix: string): NpyArray {
-  if (!fs.existsSync(file)) throw new Error(`${file} is missing. ${fix}`);
-  let a: NpyArray;
-  try {
-    a = parseNpy(fs.readFileSync(file), file);
-  } catch (e) {
-    throw new Error(`${(e as Error).message}. ${fix}`);
-  }
-  if (a.dtype !== dtype || a.fortranOrder) throw new Error(`${file} holds ${a.dtype}${a.fortranOrder ? " (Fortran order)" : ""}, expected C-order ${dtype}. ${fix}`);
-  return a;
-}
-
-function readJson(file: string, fix: string): Record<string, unknown> {
-  if (!fs.existsSync(file)) throw new Error(`${file} is missing (the set is absent or was not written completely). ${fix}`);
-  try {
-    return JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
-  } catch (e) {
-    throw new Error(`${file} is not valid JSON (${(e as Error).message}). ${fix}`);
-  }
-}
-
-const attackFix = (dir: string) => `Recreate the adversarial set: run notebooks/03-attacks.ipynb, or \`npm run mia -- attack --task TASK --attack ATTACK --eps 1\` (it saves to ${dir})`;
-
-/** An adversarial set written by saveAdversarial (notebook 03 / `mia attack`), checked for consistency. */
-export function loadAdversarialSet(dir: string): AdversarialSet {
-  const fix = attackFix(dir);
-  const meta = readJson(path.join(dir, "meta.json"), fix);
-  const [xc, xa, y, pc, pa] = SET_FILES.map((f) => readArray(path.join(dir, f), f.startsWith("x_") ? "float32" : "int32", fix));
-  const n = y.shape[0];
-  const same = (a: NpyArray, b: NpyArray) => a.shape.length === b.shape.length && a.shape.every((v, i) => v === b.shape[i]);
-  if (xc.shape.length !== 4 || !same(xc, xa) || xc.shape[0] !== n || [pc, pa].some((a) => !same(a, y)) || y.shape.length !== 1) {
-    throw new Error(`${dir}: the arrays disagree (x_clean [${xc.shape}], x_adv [${xa.shape}], labels [${y.shape}], pred_clean [${pc.shape}], pred_adv [${pa.shape}]). ${fix}`);
-  }
-  const ids = Array.isArray(meta.ids) ? (meta.ids as string[]) : Array.from({ length: n }, (_, i) => String(i));
-  return { shape: xc.shape, clean: xc.data as Float32Array, adversarial: xa.data as Float32Array, labels: y.data as Int32Array, predClean: pc.data as Int32Array, predAdv: pa.data as Int32Array, ids, meta };
-}
 
 /** Deep features of a set: 2n rows, clean images 0..n-1 then their adversarial versions n..2n-1. */
 export interface FeatureSet {
