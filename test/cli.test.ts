@@ -113,6 +113,31 @@ test("mia train: trains a task, reports JSON metrics, reuses the finished run; b
   assert.match(help.out, /--force/);
 });
 
+test("mia train takes --allow-missing and --strict, which the data errors tell users to pass", async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "mia-cli-switches-"));
+  const rows = ["image,label"];
+  for (let i = 0; i < 24; i++) {
+    // Distinct images: byte-identical copies would share one group, hence one split.
+    await png(path.join(root, "images", `img${i}.png`), (i % 2 ? 180 : 30) + i);
+    rows.push(`img${i}.png,${i % 2 ? "sick" : "well"}`);
+  }
+  rows.push("lost.png,well");
+  const csv = path.join(root, "labels.csv");
+  fs.writeFileSync(csv, rows.join("\n"));
+  const args = ["train", "--csv", csv, "--name", "switches", "--channels", "1", "--profile", "smoke", "--model", "resnet-tiny", "--epochs", "1", "--batch", "8", "--out", path.join(root, "runs"), "--json"];
+  const refused = mia(args);
+  assert.equal(refused.code, 1, refused.err);
+  assert.match(refused.err, /1 row\(s\) of labels\.csv have no image .*lost\.png.*--allow-missing/);
+  const allowed = mia([...args, "--allow-missing"]);
+  assert.equal(allowed.code, 0, allowed.err);
+  assert.equal((JSON.parse(allowed.out) as { epochs: number }).epochs, 1);
+  // A corrupt image: skipped and reported by default (the run above), refused with --strict.
+  fs.writeFileSync(path.join(root, "images", "img0.png"), "not a png");
+  const strict = mia([...args, "--allow-missing", "--strict", "--force"]);
+  assert.equal(strict.code, 1, strict.err);
+  assert.match(strict.err, /Cannot decode .*img0\.png.*strict mode/);
+});
+
 test("mia attack: attacks the trained model, reports accuracies, saves NumPy files within the budget; clear failures", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mia-cli-attack-"));
   const env = { MIA_MODELS_DIR: path.join(dir, "models"), MIA_RESULTS_DIR: path.join(dir, "results") };

@@ -5,7 +5,7 @@ import { resolveProfile, type Profile } from "../config";
 import { balancedOrder, getTask, loadTask, requireEveryClass, type TaskSpec } from "../data";
 import { adversarialDir, checkEps, collectAdversarial, linfAttack, LINF_ATTACKS, resultsRoot, saveAdversarial, type LabelMode } from "../attacks";
 import { loadTrained } from "../train";
-import { int, positive } from "./data";
+import { DATA_SWITCHES_HELP, int, positive } from "./data";
 import { UsageError } from "./usage";
 
 const HELP = `Usage: mia attack --task NAME --attack fgsm|bim|pgd|cw --eps E [--steps N] [--n N] [options]
@@ -28,6 +28,7 @@ Options:
   --profile P            smoke | cpu | paper (default: MIA_PROFILE, else cpu)
   --model M              (default: the profile's)
   --data DIR             the task's dataset folder
+${DATA_SWITCHES_HELP}
   --out DIR              where to save (default MIA_RESULTS_DIR or data/results/<profile>/<task>/<model>/adv/<attack>-eps<E>)
   --json                 print the result as JSON on stdout
   -h, --help
@@ -63,6 +64,8 @@ export async function runAttack(argv: string[]): Promise<void> {
       profile: { type: "string" },
       model: { type: "string" },
       data: { type: "string" },
+      "allow-missing": { type: "boolean" },
+      strict: { type: "boolean" },
       out: { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -85,7 +88,7 @@ export async function runAttack(argv: string[]): Promise<void> {
   const info = await initBackend();
   log(banner(info, profile));
   const { model, key } = await loadTrained(task.name, { profile, model: v.model });
-  const data = await loadTask(task, { profile, dir: v.data, splits: ["test"], quiet: v.json });
+  const data = await loadTask(task, { profile, dir: v.data, allowMissing: v["allow-missing"], strict: v.strict, splits: ["test"], quiet: v.json });
   requireEveryClass(data, ["test"], "be attacked");
   const test = data.splits.test!;
   const chosen = balancedOrder(test.labels, seed).slice(0, n);

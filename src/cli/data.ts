@@ -6,6 +6,10 @@ import { CATALOG_NAMES, DEFAULT_FETCH_SIZES, fetchDatasets, formatSources, missi
 import { availableTasks, chooseMedmnistSize, sourcesReport } from "../data/resolve";
 import { UsageError } from "./usage";
 
+/** Help lines for the two data-reading switches every command that reads images takes. */
+export const DATA_SWITCHES_HELP = `  --allow-missing        leave out CSV rows without images or labels, and images without rows
+  --strict               fail on the first unreadable image instead of skipping it`;
+
 const HELP = `Usage: mia data --list
        mia data --sources [--sizes 64,128] [--json]
        mia data --fetch [--sizes 64,128] [--only pneumoniamnist,cifar10] [--json]
@@ -46,8 +50,7 @@ Options:
   --size N               image side in pixels (default: the profile's)
   --channels 1|3         (default: the task's)
   --seed N               split seed (default 0)
-  --allow-missing        leave out CSV rows without images and images without rows
-  --strict               fail on the first unreadable image instead of skipping it
+${DATA_SWITCHES_HELP}
   --json                 print JSON
   -h, --help`;
 
@@ -65,7 +68,10 @@ export const TASK_OPTIONS = {
   classes: { type: "string" },
   name: { type: "string" },
   channels: { type: "string" },
+  "allow-missing": { type: "boolean" },
+  strict: { type: "boolean" },
 } as const;
+
 
 export function taskFrom(v: Record<string, string | boolean | undefined>): TaskSpec {
   const sources = ["task", "imagefolder", "csv", "npz"].filter((k) => v[k] !== undefined);
@@ -128,8 +134,6 @@ export async function runData(argv: string[]): Promise<void> {
       decode: { type: "boolean" },
       size: { type: "string" },
       seed: { type: "string" },
-      "allow-missing": { type: "boolean" },
-      strict: { type: "boolean" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },

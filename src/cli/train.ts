@@ -5,7 +5,7 @@ import { resolveProfile } from "../config";
 import { architecture } from "../models/registry";
 import { gateStatus } from "../gates";
 import { pretrainedEntry, train, type TrainOptions } from "../train";
-import { int, positive, TASK_OPTIONS, taskFrom } from "./data";
+import { DATA_SWITCHES_HELP, int, positive, TASK_OPTIONS, taskFrom } from "./data";
 import { UsageError } from "./usage";
 
 const HELP = `Usage: mia train --task NAME [--profile P] [--data DIR] [--model M] [--epochs N] [--out DIR] [options]
@@ -39,6 +39,7 @@ Options:
   --workers N            wasm worker threads (default: MIA_WORKERS, else one per core)
   --out DIR              where runs are saved
   --force                retrain even if a finished run exists
+${DATA_SWITCHES_HELP}
   --json                 print the result as JSON on stdout (progress goes to stderr)
   -h, --help
 Exit codes: 0 trained or reused, 1 failed (missing data, damaged checkpoint, ...), 2 bad usage.`;
@@ -90,6 +91,8 @@ export async function runTrain(argv: string[]): Promise<void> {
   const options: TrainOptions = {
     profile,
     dir: v.data,
+    allowMissing: v["allow-missing"],
+    strict: v.strict,
     model: v.model,
     epochs: positive(v.epochs, "--epochs"),
     batchSize: positive(v.batch, "--batch", 2),

@@ -36,6 +36,10 @@ export interface TrainOptions {
   readonly data?: TaskData;
   /** Dataset folder with the task's layout (a user's own copy). */
   readonly dir?: string;
+  /** Leave out CSV rows without images or labels (else an error naming them). */
+  readonly allowMissing?: boolean;
+  /** Fail on the first unreadable image instead of skipping it. */
+  readonly strict?: boolean;
   readonly model?: string;
   readonly epochs?: number;
   readonly batchSize?: number;
@@ -250,7 +254,7 @@ export async function train(task: string | TaskSpec, options: TrainOptions = {})
   const log = (s: string) => options.quiet || (options.log ?? console.log)(s);
 
   const trainCap = profile.trainPerClassFor?.[taskName];
-  const data = options.data ?? (await loadTask(task, { profile, dir: options.dir, seed, quiet: options.quiet, ...(trainCap !== undefined ? { perClass: { train: trainCap } } : {}) }));
+  const data = options.data ?? (await loadTask(task, { profile, dir: options.dir, allowMissing: options.allowMissing, strict: options.strict, seed, quiet: options.quiet, ...(trainCap !== undefined ? { perClass: { train: trainCap } } : {}) }));
   const trainSplit = data.splits.train;
   const valSplit = data.splits.val;
   const testSplit = data.splits.test;
