@@ -106,3 +106,19 @@ test("class folders one level too deep, and a class folder beside the split fold
   fs.rmSync(path.join(stray, "cat"), { recursive: true });
   assert.equal(scanImageFolder(stray).length, 6);
 });
+
+test("a float64 .npz is refused once for the file, and a split whose every image is unreadable is refused before training", async () => {
+  const file = path.join(tmp("mia-degenerate-f64-"), "floats.npz");
+  const entries = ["train", "val", "test"].flatMap((split) => [
+    { name: `${split}_images.npy`, data: writeNpy({ dtype: "float64", shape: [3, 4, 4], data: new Float64Array(48).fill(0.5) }), method: 0 as const },
+    { name: `${split}_labels.npy`, data: writeNpy({ dtype: "uint8", shape: [3, 1], data: [0, 1, 0] }), method: 0 as const },
+  ]);
+  fs.writeFileSync(file, makeZip(entries));
+  assert.throws(() => scanMedmnist(file), /floats\.npz: train_images holds float64; images must be uint8 \(0\.\.255\)\. Convert the file, e\.g\. in NumPy/);
+
+  // Every training image unreadable: the split is empty after decoding, and training says so (not a crash inside the optimiser).
+  const dir = await folder({ train: { a: 20, b: 20 }, test: { a: 2, b: 2 } });
+  for (const cls of ["a", "b"]) for (let k = 0; k < 20; k++) fs.writeFileSync(path.join(dir, "train", cls, `${cls}-${k}.png`), `broken ${k}`);
+  const t = customTask({ name: "unreadable", source: { kind: "imagefolder", dir } });
+  await assert.rejects(train(t, { profile: "smoke", out: tmp("mia-degenerate-models-"), quiet: true }), /cannot train or evaluate a model: the train split has no images; the val split has no images/);
+});

@@ -22,6 +22,13 @@ export function scanMedmnist(file: string, options: { labelNames?: readonly stri
     for (const split of SPLITS) {
       const images = npz.get(`${split}_images`);
       const labels = npz.get(`${split}_labels`);
+      // Checked once for the file, not image by image at decode time.
+      if (images.dtype !== "uint8") {
+        throw new Error(`${file}: ${split}_images holds ${images.dtype}; images must be uint8 (0..255). Convert the file, e.g. in NumPy for floats in [0, 1]: np.clip(np.round(x * 255), 0, 255).astype(np.uint8).`);
+      }
+      if (images.shape.length !== 3 && !(images.shape.length === 4 && [1, 3, 4].includes(images.shape[3]))) {
+        throw new Error(`${file}: ${split}_images has shape (${images.shape}); expected (N, H, W) grey or (N, H, W, 3) colour images.`);
+      }
       const n = images.shape[0];
       if (labels.shape[0] !== n) throw new Error(`${file}: ${split}_labels has ${labels.shape[0]} rows but ${split}_images has ${n}.`);
       if (labels.shape.length > 1 && labels.shape.slice(1).reduce((a, b) => a * b, 1) !== 1) {
