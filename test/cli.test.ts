@@ -44,6 +44,23 @@ test("mia exit codes: 2 for bad usage, 1 for missing data, with messages that na
   const missing = mia(["data", "--task", "dr"], { MIA_DATA_DIR: os.tmpdir() });
   assert.equal(missing.code, 1);
   assert.match(missing.err, /Dataset 'eyepacs-dr' not found\. Looked in:[\s\S]*MIA_DATA_DIR/);
+  // Bad values are usage errors (2), found before any work: an empty --eps is not eps 0.
+  const emptyEps = mia(["attack", "--task", "cxr", "--attack", "fgsm", "--eps", ""]);
+  assert.equal(emptyEps.code, 2);
+  assert.match(emptyEps.err, /--eps must be a number in \/255 pixel units \(e\.g\. --eps 1\), got ''/);
+  const kappa = mia(["attack", "--task", "cxr", "--attack", "cw", "--eps", "1", "--kappa", "abc"]);
+  assert.equal(kappa.code, 2);
+  assert.match(kappa.err, /--kappa must be a number >= 0/);
+  const backend = mia(["attack", "--task", "cxr", "--attack", "fgsm", "--eps", "1"], { MIA_BACKEND: "quantum" });
+  assert.equal(backend.code, 2);
+  assert.match(backend.err, /Unknown MIA_BACKEND 'quantum'\. Choose one of: /);
+  assert.match(mia(["--help"]).out, /MIA_MODELS_DIR \(trained models\), MIA_RESULTS_DIR/);
+  // A model trained elsewhere: the error says how to point at it, and --models must be a folder.
+  const empty = fs.mkdtempSync(path.join(os.tmpdir(), "mia-no-models-"));
+  const noModel = mia(["attack", "--task", "cxr", "--attack", "fgsm", "--eps", "1", "--profile", "smoke", "--models", empty]);
+  assert.equal(noModel.code, 1);
+  assert.match(noModel.err, new RegExp(`No trained 'cxr' model for profile smoke at ${empty}.*--models DIR on the command line, or MIA_MODELS_DIR=DIR`));
+  assert.equal(mia(["attack", "--task", "cxr", "--attack", "fgsm", "--eps", "1", "--models", path.join(empty, "nope")]).code, 2);
 });
 
 test("your own data with no code change: image folder without splits, CSV with a patient column", async () => {

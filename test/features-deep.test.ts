@@ -137,6 +137,10 @@ test("missing or corrupt adversarial sets fail with the fix (notebook 03 / mia a
     await fakeSet(dir);
     fs.writeFileSync(path.join(dir, "labels.npy"), fs.readFileSync(path.join(dir, "labels.npy")).subarray(0, 20));
     assert.throws(() => loadAdversarialSet(dir), /labels\.npy.*(truncated|header).*mia -- attack/s);
+    assert.throws(() => loadAdversarialSet(dir), (e: Error) => !/re-download/.test(e.message), "a results file is recreated, not downloaded");
+    // The fix names the real task and attack where the folder has the usual layout.
+    const usual = path.join(dir, "smoke", "derm", "resnet20-s2", "adv", "pgd-eps0.5");
+    assert.throws(() => loadAdversarialSet(usual), /mia -- attack --task derm --attack pgd --eps 0\.5 --profile smoke --model resnet20-s2/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

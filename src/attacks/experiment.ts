@@ -17,7 +17,8 @@ import { balancedOrder } from "../data/split";
 import { progress } from "../plots/progress";
 import { loadTrained } from "../train/trainer";
 import { checkEps, predictLabels, type LabelMode } from "./attack";
-import { adversarialDir, collectAdversarial, resultsRoot, saveAdversarial, savedSetKey } from "./save";
+import { adversarialDir, collectAdversarial, RESULTS_HINT, resultsRoot, saveAdversarial, savedSetKey } from "./save";
+import { requireWritable, writeFileAtomic } from "../config/io";
 import { accuracyVsEps, LINF_ATTACKS, linfAttack, type LinfAttackName, type SweepRow } from "./sweep";
 
 export interface TaskAttackOptions extends EngineOptions {
@@ -86,6 +87,12 @@ export async function attackTask(task: string, o: TaskAttackOptions = {}): Promi
   const cached: string[] = [];
   const saved: string[] = [];
   let computed = 0;
+  // Checked once, before the first attack is computed (a fully cached run reads only).
+  let checked = false;
+  const writable = () => {
+    if (!checked) requireWritable(dir, RESULTS_HINT);
+    checked = true;
+  };
   try {
     // Clean predictions once: the clean accuracy and every saved set use them.
     const predT = await predictLabels(target, x);
@@ -112,6 +119,7 @@ export async function attackTask(task: string, o: TaskAttackOptions = {}): Promi
       const fromCache = want.length - missing.length;
       if (fromCache) bar?.update((done += fromCache), `${attack}: ${fromCache} point(s) cached`);
       if (missing.length) {
+        writable();
         const r = await accuracyVsEps(target, x, y, {
           attack,
           grid: missing,
@@ -125,9 +133,7 @@ export async function attackTask(task: string, o: TaskAttackOptions = {}): Promi
         computed += r.length;
         for (const row of r) have.set(row.eps, row);
         const all = [...have.values()].sort((a, b) => a.eps - b.eps);
-        fs.mkdirSync(path.dirname(file), { recursive: true });
-        fs.writeFileSync(`${file}.tmp-${process.pid}`, JSON.stringify({ key: pointsKey(attack), task, model: key.model, profile: profile.name, steps, labels, n, rows: all }, null, 1));
-        fs.renameSync(`${file}.tmp-${process.pid}`, file);
+        writeFileAtomic(file, JSON.stringify({ key: pointsKey(attack), task, model: key.model, profile: profile.name, steps, labels, n, rows: all }, null, 1), RESULTS_HINT);
       } else cached.push(attack);
       rows.push(...want.map((e) => have.get(e)!));
       if (saveEps !== null) {
@@ -137,6 +143,7 @@ export async function attackTask(task: string, o: TaskAttackOptions = {}): Promi
         const prior = savedSetKey(out);
         if (prior.problem) console.warn(`[attack] the saved set in ${out} is unusable (${prior.problem}); computing it again.`);
         if (o.force || prior.key !== advKey) {
+          writable();
           const set = await collectAdversarial(target, linfAttack(attack, target, saveEps, { steps, seed }), x, y, {
             labels,
             ids,

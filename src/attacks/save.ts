@@ -12,10 +12,14 @@ import { readJsonFile, readNpyFile } from "../data/files";
 import { writeNpy, type NpyArray } from "../data/npy";
 import { predictLabels, type Attack, type LabelMode } from "./attack";
 import { REPO_ROOT } from "../data/root";
+import { writeFileAtomic } from "../config/io";
 
 export function resultsRoot(env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve(env.MIA_RESULTS_DIR?.trim() || path.join(REPO_ROOT, "data", "results"));
 }
+
+/** What to do when a results folder cannot be written. */
+export const RESULTS_HINT = "Free space or make the folder writable, or set MIA_RESULTS_DIR to another folder.";
 
 export function adversarialDir(root: string, k: { profile: string; task: string; model: string; attack: string; eps: number }): string {
   const safe = (s: string) => s.replace(/[^\w.-]+/g, "_");
@@ -35,7 +39,17 @@ export interface AdversarialSet {
 
 export const SET_FILES = ["x_clean.npy", "x_adv.npy", "labels.npy", "pred_clean.npy", "pred_adv.npy"] as const;
 
-export const attackFix = (dir: string) => `Recreate the adversarial set: run notebooks/03-attacks.ipynb, or \`npm run mia -- attack --task TASK --attack ATTACK --eps 1\` (it saves to ${dir})`;
+/** How to recreate the set in `dir`; task, attack and eps come from the folder's name where it has the usual layout. */
+export function attackFix(dir: string): string {
+  // <root>/<profile>/<task>/<model>/adv/<attack>-eps<eps>
+  const parts = path.resolve(dir).split(path.sep);
+  const m = /^([a-z]+)-eps([\d.]+)$/i.exec(parts[parts.length - 1] ?? "");
+  const usual = m && parts[parts.length - 2] === "adv" && parts.length >= 6;
+  const cmd = usual
+    ? `npm run mia -- attack --task ${parts[parts.length - 4]} --attack ${m![1]} --eps ${m![2]} --profile ${parts[parts.length - 5]} --model ${parts[parts.length - 3]}`
+    : `npm run mia -- attack --task <task> --attack <fgsm|bim|pgd|cw> --eps <eps> --out ${dir}`;
+  return `Recreate the adversarial set: run notebooks/03-attacks.ipynb, or \`${cmd}\` (it saves to ${dir})`;
+}
 
 /**
  * An adversarial set written by saveAdversarial (notebook 03 / `mia attack`), checked whole: every
@@ -96,11 +110,7 @@ export function saveAdversarial(dir: string, s: AdversarialSet): string[] {
     ["pred_adv.npy", writeNpy({ dtype: "int32", shape: [n], data: s.predAdv })],
     ["meta.json", new TextEncoder().encode(JSON.stringify({ ...s.meta, n, shape: s.shape, ids: s.ids, files: ["x_clean.npy", "x_adv.npy", "labels.npy", "pred_clean.npy", "pred_adv.npy"] }, null, 1))],
   ];
-  for (const [name, bytes] of files) {
-    const tmp = path.join(dir, `${name}.tmp-${process.pid}`);
-    fs.writeFileSync(tmp, bytes);
-    fs.renameSync(tmp, path.join(dir, name));
-  }
+  for (const [name, bytes] of files) writeFileAtomic(path.join(dir, name), bytes, RESULTS_HINT);
   return files.map(([f]) => path.join(dir, f));
 }
 

@@ -110,7 +110,8 @@ function filterForOverride(candidates: BackendCandidate[], wanted: string): Back
   const key = wanted.trim().toLowerCase();
   const picked = key === "tensorflow" ? candidates.filter((c) => c.backend === "tensorflow") : candidates.filter((c) => c.id === key);
   if (picked.length === 0) {
-    throw new Error(`Unknown MIA_BACKEND '${wanted}'. Choose one of: ${backendChoices(candidates).join(", ")} (or unset it to pick automatically).`);
+    // code: a bad setting, which the CLI reports as a usage error (exit 2).
+    throw Object.assign(new Error(`Unknown MIA_BACKEND '${wanted}'. Choose one of: ${backendChoices(candidates).join(", ")} (or unset it to pick automatically).`), { code: "ERR_MIA_SETTING" });
   }
   return picked;
 }

@@ -1,9 +1,12 @@
 /** `mia attack`: one attack at one budget on a trained model's test images; saves the adversarial set. */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { banner, initBackend, createEngine, tf } from "../backend";
 import { resolveProfile, type Profile } from "../config";
 import { balancedOrder, getTask, loadTask, requireEveryClass, type TaskSpec } from "../data";
-import { adversarialDir, checkEps, collectAdversarial, linfAttack, LINF_ATTACKS, resultsRoot, saveAdversarial, type LabelMode } from "../attacks";
+import { adversarialDir, checkEps, collectAdversarial, linfAttack, LINF_ATTACKS, RESULTS_HINT, resultsRoot, saveAdversarial, type LabelMode } from "../attacks";
+import { requireWritable } from "../config/io";
 import { loadTrained } from "../train";
 import { DATA_SWITCHES_HELP, int, positive } from "./data";
 import { UsageError } from "./usage";
@@ -26,6 +29,7 @@ Options:
   --kappa K              CW confidence (default 50)
   --seed N               PGD's random start and the image choice (default 0)
   --profile P            smoke | cpu | paper (default: MIA_PROFILE, else cpu)
+  --models DIR           where the trained models are (a train --out DIR; default MIA_MODELS_DIR, else data/models)
   --model M              (default: the profile's)
   --data DIR             the task's dataset folder
 ${DATA_SWITCHES_HELP}
@@ -35,12 +39,19 @@ ${DATA_SWITCHES_HELP}
 Exit codes: 0 done, 1 failed (no trained model, missing data), 2 bad usage.`;
 
 /**
- * --task, --attack, --eps and --profile as `mia attack` and `mia detect` both take them; any
+ * --task, --attack, --eps, --profile and --models as `mia attack` and `mia detect` both take them; any
  * invalid one is a usage error (exit 2) with the reason.
  */
-export function attackTarget(v: { task?: string; attack?: string; profile?: string }, epsArg: string): { task: TaskSpec; attack: string; eps: number; profile: Profile } {
+export function attackTarget(v: { task?: string; attack?: string; profile?: string; models?: string }, epsArg: string): { task: TaskSpec; attack: string; eps: number; profile: Profile } {
   if (!v.task) throw new UsageError("--task is required");
+  if (v.models !== undefined) {
+    // --models DIR: the models root for this process, as MIA_MODELS_DIR would set it.
+    if (!fs.existsSync(v.models) || !fs.statSync(v.models).isDirectory()) throw new UsageError(`--models ${v.models} is not a folder (give the --out DIR that train wrote to)`);
+    process.env.MIA_MODELS_DIR = path.resolve(v.models);
+  }
   if (!v.attack || !(LINF_ATTACKS as readonly string[]).includes(v.attack.toLowerCase())) throw new UsageError(`--attack must be one of ${LINF_ATTACKS.join(", ")}, got '${v.attack ?? ""}'`);
+  // Number("") is 0: an empty --eps must not run as the clean images.
+  if (epsArg.trim() === "" || !Number.isFinite(Number(epsArg))) throw new UsageError(`--eps must be a number in /255 pixel units (e.g. --eps 1), got '${epsArg}'`);
   try {
     return { task: getTask(v.task), attack: v.attack.toLowerCase(), eps: checkEps(Number(epsArg), "--eps"), profile: resolveProfile(v.profile) };
   } catch (e) {
@@ -63,6 +74,7 @@ export async function runAttack(argv: string[]): Promise<void> {
       seed: { type: "string" },
       profile: { type: "string" },
       model: { type: "string" },
+      models: { type: "string" },
       data: { type: "string" },
       "allow-missing": { type: "boolean" },
       strict: { type: "boolean" },
@@ -83,6 +95,7 @@ export async function runAttack(argv: string[]): Promise<void> {
   const n = positive(v.n, "--n") ?? profile.attackImages;
   const seed = int(v.seed, "--seed") ?? 0;
   const kappa = v.kappa === undefined ? undefined : Number(v.kappa);
+  if (kappa !== undefined && (v.kappa!.trim() === "" || !(kappa >= 0))) throw new UsageError(`--kappa must be a number >= 0 (CW's confidence margin), got '${v.kappa}'`);
   const log = (s: string) => (v.json ? console.error(s) : console.log(s));
 
   const info = await initBackend();
@@ -97,6 +110,7 @@ export async function runAttack(argv: string[]): Promise<void> {
   try {
     const t0 = Date.now();
     const dir = v.out ?? adversarialDir(resultsRoot(), { profile: profile.name, task: task.name, model: key.model, attack, eps });
+    requireWritable(dir, v.out ? "Choose another --out DIR." : RESULTS_HINT);
     const set = await collectAdversarial(target, linfAttack(attack, target, eps, { steps, seed, kappa }), x, y, { labels: labelsMode, ids: chosen.map((i) => test.ids[i]), meta: {} });
     const seconds = (Date.now() - t0) / 1000;
     const { labels: yt, predClean: pc, predAdv: pa } = set;

@@ -1,9 +1,9 @@
 /** `mia detect`: one detector against one attack's eps = 1/255 set; AUC with its interval, scores as .npy. */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { banner, initBackend } from "../backend";
 import { writeNpy } from "../data/npy";
+import { requireWritable, writeFileAtomic } from "../config/io";
 import { checkDetector, detectTask, DETECTOR_NAMES } from "../detect";
 import { int, positive } from "./data";
 import { attackTarget } from "./attack";
@@ -28,6 +28,7 @@ Options:
   --leaky                also report the AUC under the authors' leak (statistics fitted on the scored rows)
   --seed N               (default 0)
   --profile P            smoke | cpu | paper (default: MIA_PROFILE, else cpu)
+  --models DIR           where the trained models are (a train --out DIR; default MIA_MODELS_DIR, else data/models)
   --model M              (default: the profile's)
   --out DIR              where scores go (default: <the set>/detect/<detector>)
   --json                 print the result as JSON on stdout
@@ -48,6 +49,7 @@ export async function runDetect(argv: string[]): Promise<void> {
       seed: { type: "string" },
       profile: { type: "string" },
       model: { type: "string" },
+      models: { type: "string" },
       out: { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -69,6 +71,8 @@ export async function runDetect(argv: string[]): Promise<void> {
   const seed = int(v.seed, "--seed") ?? 0;
   const log = (s: string) => (v.json ? console.error(s) : console.log(s));
 
+  // A named output folder is checked before the features and detectors are computed.
+  if (v.out) requireWritable(v.out, "Choose another --out DIR.");
   const info = await initBackend();
   log(banner(info, profile));
   const t0 = Date.now();
@@ -77,13 +81,14 @@ export async function runDetect(argv: string[]): Promise<void> {
   if (row.error) throw new Error(`${detector} could not be fitted on ${task.name}/${attack}: ${row.error}`);
   const features = det.sets[attack].featuresDir;
   const out = v.out ?? path.join(path.dirname(features), "detect", detector);
-  fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(path.join(out, "scores.npy"), writeNpy({ dtype: "float64", shape: [row.scores.length], data: row.scores }));
-  fs.writeFileSync(path.join(out, "is_adv.npy"), writeNpy({ dtype: "uint8", shape: [row.isAdv.length], data: row.isAdv }));
+  const hint = v.out ? "Choose another --out DIR." : "Free space or make the folder writable, or set MIA_RESULTS_DIR to another folder.";
+  const write = (name: string, bytes: Uint8Array) => writeFileAtomic(path.join(out, name), bytes, hint);
+  write("scores.npy", writeNpy({ dtype: "float64", shape: [row.scores.length], data: row.scores }));
+  write("is_adv.npy", writeNpy({ dtype: "uint8", shape: [row.isAdv.length], data: row.isAdv }));
   const indices = (rows: number[]) => writeNpy({ dtype: "int32", shape: [rows.length], data: Int32Array.from(rows) });
   det.sets[attack].splits.forEach(({ train, test }, r) => {
-    fs.writeFileSync(path.join(out, `advtrain_${r}.npy`), indices(train));
-    fs.writeFileSync(path.join(out, `advtest_${r}.npy`), indices(test));
+    write(`advtrain_${r}.npy`, indices(train));
+    write(`advtest_${r}.npy`, indices(test));
   });
   const result = {
     task: task.name,

@@ -32,7 +32,8 @@ ${Object.entries(COMMANDS)
   .join("\n")}
 
 Run 'mia <command> --help' for a command's options. Environment: MIA_PROFILE (smoke|cpu|cpu-long|paper),
-MIA_BACKEND, MIA_DATA_DIR, MIA_CACHE_DIR, MIA_MODELS_DIR, MIA_WORKERS (see README.md).`;
+MIA_BACKEND, MIA_DATA_DIR, MIA_CACHE_DIR, MIA_MODELS_DIR (trained models), MIA_RESULTS_DIR (attack
+sweeps, adversarial sets, features), MIA_FIGURES_DIR, MIA_WORKERS (see README.md).`;
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -49,7 +50,8 @@ export async function main(argv: string[]): Promise<number> {
     await c.run(rest);
     return 0;
   } catch (err) {
-    const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    const code = (err as { code?: string }).code;
+    const usage = err instanceof UsageError || code?.startsWith("ERR_PARSE_ARGS") || code === "ERR_MIA_SETTING";
     console.error(`mia ${cmd}: ${(err as Error).message}${usage ? `\nSee 'mia ${cmd} --help'.` : ""}`);
     return usage ? 2 : 1;
   }

@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { writeFileAtomic } from "../config/io";
 
 /** Bump when decoding changes (resize kernel, colour handling) to invalidate old entries. */
 export const CACHE_FORMAT = 1;
@@ -58,11 +59,8 @@ export function readCache(p: { data: string; meta: string }, expectIds: readonly
 }
 
 export function writeCache(p: { dir: string; data: string; meta: string }, entry: CacheEntry): void {
-  fs.mkdirSync(p.dir, { recursive: true });
-  const tmp = `.tmp-${process.pid}-${Date.now()}`;
-  fs.writeFileSync(p.data + tmp, entry.pixels);
-  fs.writeFileSync(p.meta + tmp, JSON.stringify(entry.meta));
   // Data first, then the sidecar: a reader only trusts an entry whose sidecar exists.
-  fs.renameSync(p.data + tmp, p.data);
-  fs.renameSync(p.meta + tmp, p.meta);
+  const hint = "Free space, or set MIA_CACHE_DIR to a writable folder (the cache only saves decoding time).";
+  writeFileAtomic(p.data, entry.pixels, hint);
+  writeFileAtomic(p.meta, JSON.stringify(entry.meta), hint);
 }

@@ -12,7 +12,8 @@ export function readNpyFile(file: string, dtype: NpyDtype, fix: string): NpyArra
   try {
     a = parseNpy(fs.readFileSync(file), file);
   } catch (e) {
-    throw new Error(`${(e as Error).message}. ${fix}`);
+    // The parser's advice is for downloaded datasets; an artifact of ours is recreated, not downloaded.
+    throw new Error(`${(e as Error).message.replace(/[;,]? ?(—|-)? ?re-download it/g, "")}. ${fix}`);
   }
   if (a.dtype !== dtype || a.fortranOrder) throw new Error(`${file} holds ${a.dtype}${a.fortranOrder ? " (Fortran order)" : ""}, expected C-order ${dtype}. ${fix}`);
   return a;

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { tf } from "../backend/tf";
+import { writeFileAtomic } from "../config/io";
 import { progress, type Progress } from "../plots/progress";
 import { resolveProfile, type Profile, type ProfileName } from "../config";
 import { CIFAR_RECORD } from "./cifar-binary";
@@ -147,9 +148,7 @@ function contentHashes(items: readonly SourceItem[], datasetKey: string, itemSta
     return createHash("sha1").update(b.subarray(start, start + CIFAR_RECORD - 1)).digest("hex");
   });
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file + ".tmp", JSON.stringify(hashes));
-    fs.renameSync(file + ".tmp", file);
+    writeFileAtomic(file, JSON.stringify(hashes));
   } catch {
     /* a read-only cache folder only costs time */
   }

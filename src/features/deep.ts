@@ -10,11 +10,12 @@ import * as path from "node:path";
 import { tf } from "../backend/tf";
 import { resolveProfile, type Profile, type ProfileName } from "../config";
 import { writeNpy } from "../data/npy";
+import { requireWritable, writeFileAtomic } from "../config/io";
 import { readJsonFile as readJson, readNpyFile as readArray } from "../data/files";
 import { advPartition } from "../data/split";
 import { FEATURE_LAYER } from "../models/head";
 import { featureModel, intermediateModel, resolveLayer, stageOutputs } from "../models/features";
-import { adversarialDir, attackFix, loadAdversarialSet, resultsRoot } from "../attacks/save";
+import { adversarialDir, attackFix, loadAdversarialSet, RESULTS_HINT, resultsRoot } from "../attacks/save";
 import { loadTrained } from "../train/trainer";
 
 /** Images as a tensor, or as flat NHWC float data with its shape (what the .npy files hold). */
@@ -201,6 +202,7 @@ export async function extractFeatures(advDir: string, model: tf.LayersModel, o: 
     }
   }
   const set = loadAdversarialSet(advDir);
+  requireWritable(out, RESULTS_HINT);
   const n = set.labels.length;
   const clean = await deepFeatures(model, { data: set.clean, shape: set.shape }, o);
   const adv = await deepFeatures(model, { data: set.adversarial, shape: set.shape }, o);
@@ -240,11 +242,7 @@ export async function extractFeatures(advDir: string, model: tf.LayersModel, o: 
     ["predicted.npy", writeNpy({ dtype: "int32", shape: [2 * n], data: predicted })],
     ["features-meta.json", new TextEncoder().encode(JSON.stringify(meta, null, 1))], // last: its presence means complete
   ];
-  for (const [name, bytes] of files) {
-    const tmp = path.join(out, `${name}.tmp-${process.pid}`);
-    fs.writeFileSync(tmp, bytes);
-    fs.renameSync(tmp, path.join(out, name));
-  }
+  for (const [name, bytes] of files) writeFileAtomic(path.join(out, name), bytes, RESULTS_HINT);
   return { dir: out, n, d, features, labels, isAdv, predicted, meta, cached: false };
 }
 

@@ -12,14 +12,11 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { tf } from "../backend/tf";
+import { writeFileAtomic } from "../config/io";
 
 export type NamedArrays = Array<{ name: string; data: Float32Array; shape: number[] }>;
 
-function writeAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
-}
+const writeAtomic = (file: string, data: string | Uint8Array): void => writeFileAtomic(file, data, "Free space or make the folder writable, or save elsewhere (train: out / --out DIR, or MIA_MODELS_DIR).");
 
 /**
  * Writes `<dir>/<name>.json` + `<name>.<hash>.bin`. `extra` is merged into the JSON (tfjs ignores

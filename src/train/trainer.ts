@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { tf } from "../backend/tf";
-import { resolveProfile, type Profile, type ProfileName } from "../config";
+import { requireWritable, resolveProfile, type Profile, type ProfileName } from "../config";
 import { loadTask, requireEveryClass, type SplitData, type TaskData } from "../data/load";
 import { REPO_ROOT } from "../data/root";
 import { shuffled } from "../data/split";
@@ -303,6 +303,8 @@ export async function train(task: string | TaskSpec, options: TrainOptions = {})
     return { ...mia.result, testAvailable: mia.result.testAvailable ?? data.available.test.reduce((a, b) => a + b, 0), model: saved.model, key, runDir, reused: true };
   }
 
+  // Before any epoch is computed: a folder that cannot take the checkpoints is found now.
+  requireWritable(runDir, "Make it writable, or save elsewhere: train(..., { out: DIR }) / mia train --out DIR, or set MIA_MODELS_DIR.");
   // A fresh model, or the interrupted run's last epoch.
   let model: tf.LayersModel;
   let history: EpochRecord[] = [];
@@ -449,7 +451,10 @@ function monitorValue(m: Monitor, r: EpochRecord): number {
  */
 /** The error for a task whose model is not trained yet, naming the commands that train it. */
 export function noTrainedModel(task: string, profile: string, file?: string): Error {
-  return new Error(`No trained '${task}' model for profile ${profile}${file ? ` at ${file}` : ""}. Train it first: run notebooks/02-training.ipynb (make run), or: npm run mia -- train --task ${task} --profile ${profile}`);
+  return new Error(
+    `No trained '${task}' model for profile ${profile}${file ? ` at ${file}` : ""}. Train it first: run notebooks/02-training.ipynb (make run), or: npm run mia -- train --task ${task} --profile ${profile}. ` +
+      `Trained it with train --out DIR? Point here at DIR: --models DIR on the command line, or MIA_MODELS_DIR=DIR.`,
+  );
 }
 
 export async function loadTrained(task: string, options: { profile?: Profile | ProfileName; model?: string; out?: string } = {}): Promise<{ model: tf.LayersModel; key: RunKey; result: Omit<TrainResult, "model" | "runDir" | "reused" | "key">; savedAt: string }> {

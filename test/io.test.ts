@@ -1,0 +1,66 @@
+/** Output writes name the path and the fix, leave no temporaries, and unwritable folders are found before any work. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { ioError, requireWritable, writeFileAtomic } from "../src/config";
+import { customTask } from "../src/data";
+import { train } from "../src/train";
+import sharp from "sharp";
+
+const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), p));
+
+test("writeFileAtomic: replaces a file whole; on failure names the path, gives the hint and leaves no temporary", () => {
+  const dir = tmp("mia-io-");
+  const file = path.join(dir, "sub", "a.json");
+  writeFileAtomic(file, "one");
+  writeFileAtomic(file, "two");
+  assert.equal(fs.readFileSync(file, "utf8"), "two");
+  assert.deepEqual(fs.readdirSync(path.dirname(file)), ["a.json"]);
+
+  // The rename fails (a non-empty folder is in the way): the temporary is removed.
+  const blocked = path.join(dir, "blocked");
+  fs.mkdirSync(path.join(blocked, "inside"), { recursive: true });
+  assert.throws(() => writeFileAtomic(blocked, "x", "Set MIA_RESULTS_DIR."), (e: Error) => {
+    assert.match(e.message, new RegExp(`^Cannot write ${blocked.replace(/[/\\.]/g, "\\$&")} \\((EISDIR|ENOTEMPTY|EEXIST|EPERM): .*\\)\\. Set MIA_RESULTS_DIR\\.$`));
+    return true;
+  });
+  assert.deepEqual(fs.readdirSync(dir).sort(), ["blocked", "sub"], "no .tmp-* left behind");
+
+  // A path through a file: the folder cannot be made.
+  const plain = path.join(dir, "plain");
+  fs.writeFileSync(plain, "x");
+  assert.throws(() => writeFileAtomic(path.join(plain, "b.npy"), "x"), /Cannot write .*plain\/b\.npy \((ENOTDIR: a part of the path is a file, not a folder|EEXIST: a file is in the way)\)/);
+  // Codes a test cannot provoke as root read the same way.
+  assert.equal(ioError(Object.assign(new Error("x"), { code: "ENOSPC" }), "/d/f.bin", "Free space.").message, "Cannot write /d/f.bin (ENOSPC: no space left on the device). Free space.");
+  assert.equal(ioError(Object.assign(new Error("x"), { code: "EACCES" }), "/d").message, "Cannot write /d (EACCES: permission denied).");
+  assert.throws(() => requireWritable(path.join(plain, "runs"), "Choose another --out DIR."), /Cannot write .*plain\/runs \((ENOTDIR|EEXIST).*\)\. Choose another --out DIR\./);
+  const ok = path.join(dir, "fresh", "runs");
+  requireWritable(ok);
+  assert.ok(!fs.existsSync(path.join(dir, "fresh")), "the check leaves nothing: probe and the folders it made are removed");
+  fs.mkdirSync(ok, { recursive: true });
+  requireWritable(ok);
+  assert.deepEqual(fs.readdirSync(ok), [], "an existing folder is kept, without the probe");
+});
+
+test("train refuses an unwritable models folder before the first epoch, naming it and the fix", async () => {
+  const dir = tmp("mia-io-train-");
+  for (const split of ["train", "test"]) {
+    for (const cls of ["a", "b"]) {
+      for (let k = 0; k < (split === "train" ? 20 : 2); k++) {
+        const f = path.join(dir, "data", split, cls, `${k}.png`);
+        fs.mkdirSync(path.dirname(f), { recursive: true });
+        await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: (cls === "a" ? 20 : 150) + k, g: 0, b: 0 } } }).png().toFile(f);
+      }
+    }
+  }
+  const plain = path.join(dir, "not-a-folder");
+  fs.writeFileSync(plain, "x");
+  const epochs: number[] = [];
+  await assert.rejects(
+    train(customTask({ name: "io", source: { kind: "imagefolder", dir: path.join(dir, "data") } }), { profile: "smoke", out: plain, quiet: true, onEpoch: (r) => void epochs.push(r.epoch) }),
+    /Cannot write .*not-a-folder.* \((ENOTDIR|EEXIST).*\)\. Make it writable, or save elsewhere: .*--out DIR, or set MIA_MODELS_DIR/,
+  );
+  assert.deepEqual(epochs, [], "no epoch was computed");
+});
