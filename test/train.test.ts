@@ -11,7 +11,7 @@ import { tf, initBackend } from "../src/backend";
 import { customTask, loadTask, type TaskData } from "../src/data";
 import { buildModel, Dropout, dropout, featureModel, intermediateModel, stageOutputs } from "../src/models";
 import { PROFILES } from "../src/config";
-import { augmentBatch, keyDiff, loadModelFile, loadTrained, makeOptimizer, optimizerState, restoreOptimizer, saveModelFile, train, trainedRecord, type AugmentConfig, type RunKey } from "../src/train";
+import { activationFloatsPerImage, augmentBatch, stepMemory, keyDiff, loadModelFile, loadTrained, makeOptimizer, optimizerState, restoreOptimizer, saveModelFile, train, trainedRecord, type AugmentConfig, type RunKey } from "../src/train";
 import { syntheticNpz } from "./support/synthetic";
 
 const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), p));
@@ -171,6 +171,34 @@ test("bad settings and unknown models give clear errors before any work", async 
   await assert.rejects(train("bright", { ...quietOpts, data, out, model: "resnet7" }), /Unknown model 'resnet7'/);
   await assert.rejects(train("bright", { ...quietOpts, data, out, monitor: "f1" as "auc" }), /monitor must be auc, loss or accuracy/);
   assert.equal(fs.readdirSync(out).length, 0, "nothing written");
+});
+
+test("a batch too large for memory is refused before the first step, with the largest batch that fits", async () => {
+  // The estimate: resnet20-s2 at 64x64x1 holds 2.72 MB of activations per image; a step about 3.5 times that.
+  const m = buildModel("resnet20-s2", [64, 64, 1], 2, 0);
+  assert.equal(activationFloatsPerImage(m), 680258);
+  const one = stepMemory(m, 2000, { shards: 1, wasm: true, machineBytes: 24 * 2 ** 30 });
+  assert.match(one.problem ?? "", /batch 2000 needs about 17\.\d GiB per wasm worker \(2000 images x 9\.1 MB .* at most 4 GiB/);
+  assert.ok(one.largestBatch >= 400 && one.largestBatch <= 460, `one worker fits ~400-450 images (measured: 400 used 3.7 GB of heap), got ${one.largestBatch}`);
+  const two = stepMemory(m, 2000, { shards: 2, wasm: true, machineBytes: 24 * 2 ** 30 });
+  assert.equal(two.largestBatch, 2 * one.largestBatch, "two workers, twice the batch");
+  assert.equal(stepMemory(m, 256, { shards: 2, wasm: true, machineBytes: 24 * 2 ** 30 }).problem, undefined, "the profiles' batches fit");
+  // Off wasm only the machine's memory limits it.
+  const native = stepMemory(m, 2000, { shards: 1, wasm: false, machineBytes: 8 * 2 ** 30 });
+  assert.match(native.problem ?? "", /needs about 17\.\d GiB .*more than 80% of this machine's 8\.0 GiB/);
+  m.dispose();
+
+  // The 48 training images upsampled to 256x256: ResNet-20 needs ~150 MB per image in a step, so 48 in one worker do not fit.
+  const file = path.join(tmp("mia-train-big-"), "bright.npz");
+  syntheticNpz(file);
+  const task = customTask({ name: "bright", channels: 1, source: { kind: "npz", file }, classNames: ["0", "1"] });
+  const big = await loadTask(task, { size: 256, perClass: { train: null, val: null, test: null }, cache: false, quiet: true });
+  const out = tmp("mia-models-");
+  await assert.rejects(
+    train(task, { ...quietOpts, model: "resnet20-s2", data: big, out, batchSize: 1000, workers: 1 }),
+    /train bright \(resnet20-s2 at 256x256x1\): a training step with batch 48 needs about \d+\.\d GiB per wasm worker .* The largest batch that fits is about 2\d: use batchSize 2\d or less \(CLI --batch 2\d\), or more workers .*Nothing was trained or written/,
+  );
+  assert.deepEqual(fs.readdirSync(out), [], "nothing written");
 });
 
 test("model files: exact round trip with metadata and extra arrays; stale weights removed; damage named", async () => {

@@ -12,6 +12,8 @@ import { withTrainingStep } from "./step";
 
 export interface Engine {
   readonly description: string;
+  /** How many parts a batch is split into (one per worker; 1 on the main thread). */
+  readonly shards: number;
   /** The main-thread model (weights live here; workers hold replicas). */
   readonly model: tf.LayersModel;
   /**
@@ -34,6 +36,7 @@ export interface Engine {
 class LocalEngine implements Engine {
   private views = new Map<string, tf.LayersModel>();
   constructor(readonly model: tf.LayersModel) {}
+  readonly shards = 1;
   get description() {
     return `main thread (${tf.getBackend()})`;
   }
@@ -88,6 +91,9 @@ class PoolEngine implements Engine {
   }
   get description() {
     return `${this.pool.size} wasm worker threads`;
+  }
+  get shards() {
+    return this.pool.size;
   }
   async trainGradients(x: tf.Tensor4D, y: tf.Tensor1D, sampleWeights?: Float32Array, step?: number) {
     const { grads, loss } = await this.pool.trainGradients(this.pm, x, y, sampleWeights, step);

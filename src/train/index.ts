@@ -2,5 +2,6 @@ export * from "./metrics";
 export * from "./augment";
 export * from "./optimizer";
 export * from "./checkpoint";
+export * from "./memory";
 
 export * from "./trainer";

@@ -24,6 +24,7 @@ import { augmentBatch, CROP_FLIP_AUGMENT, PAPER_AUGMENT, type AugmentConfig } fr
 import { loadModelFile, optimizerState, restoreOptimizer, saveModelFile } from "./checkpoint";
 import { createEngine, type Engine } from "../backend/engine";
 import { evaluateLogits, type Evaluation } from "./metrics";
+import { stepMemory } from "./memory";
 import { addWeightDecay, DEFAULT_OPTIMIZER, learningRateAt, makeOptimizer, setLearningRate, validateOptimizer, type OptimizerConfig } from "./optimizer";
 import type { WasmPool } from "../backend/parallel";
 
@@ -336,6 +337,17 @@ export async function train(task: string | TaskSpec, options: TrainOptions = {})
   }
 
   const engine = await createEngine(model, { workers: options.workers, pool: options.pool });
+  // The batch a step really takes: a batch larger than the training set is the whole set.
+  const memory = stepMemory(model, Math.min(batchSize, trainSplit.n), { shards: engine.shards, wasm: tf.getBackend() === "wasm" });
+  if (memory.problem) {
+    await engine.close();
+    model.dispose();
+    opt.dispose();
+    throw new Error(
+      `train ${taskName} (${modelName} at ${data.size}x${data.size}x${data.channels}): ${memory.problem}. The largest batch that fits is about ${memory.largestBatch}: use batchSize ${memory.largestBatch} or less (CLI --batch ${memory.largestBatch})` +
+        `${tf.getBackend() === "wasm" ? ", or more workers (--workers / MIA_WORKERS) to split the batch further" : ""}. Nothing was trained or written.`,
+    );
+  }
   const weightsPerClass = classWeightsFor(trainSplit.labels, classes, classWeights);
   const stepsPerEpoch = Math.max(1, Math.floor(trainSplit.n / batchSize) + (trainSplit.n % batchSize >= batchSize / 2 ? 1 : 0));
   const totalSteps = epochs * stepsPerEpoch;
