@@ -11,7 +11,7 @@ import { tf, initBackend } from "../src/backend";
 import { customTask, loadTask, type TaskData } from "../src/data";
 import { buildModel, Dropout, dropout, featureModel, intermediateModel, stageOutputs } from "../src/models";
 import { PROFILES } from "../src/config";
-import { activationFloatsPerImage, augmentBatch, stepMemory, keyDiff, loadModelFile, loadTrained, makeOptimizer, optimizerState, restoreOptimizer, saveModelFile, train, trainedRecord, type AugmentConfig, type RunKey } from "../src/train";
+import { activationFloatsPerImage, augmentBatch, requireSameTestSplit, stepMemory, keyDiff, loadModelFile, loadTrained, makeOptimizer, optimizerState, restoreOptimizer, saveModelFile, train, trainedRecord, type AugmentConfig, type RunKey } from "../src/train";
 import { syntheticNpz } from "./support/synthetic";
 
 const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), p));
@@ -171,6 +171,22 @@ test("bad settings and unknown models give clear errors before any work", async 
   await assert.rejects(train("bright", { ...quietOpts, data, out, model: "resnet7" }), /Unknown model 'resnet7'/);
   await assert.rejects(train("bright", { ...quietOpts, data, out, monitor: "f1" as "auc" }), /monitor must be auc, loss or accuracy/);
   assert.equal(fs.readdirSync(out).length, 0, "nothing written");
+});
+
+test("attacks refuse a test split other than the one the model was scored on", async () => {
+  const data = await synthetic();
+  const r = await train("bright", { ...quietOpts, data, out: tmp("mia-models-"), epochs: 1 });
+  r.model.dispose();
+  const test = data.splits.test!;
+  assert.match(r.testData ?? "", /^[0-9a-f]{16}$/, "the run records its test split");
+  assert.doesNotThrow(() => requireSameTestSplit(r, test, { task: "bright", profile: "smoke" }));
+  const other = { ...test, n: test.n - 1, ids: test.ids.slice(1) };
+  assert.throws(
+    () => requireSameTestSplit(r, other, { task: "bright", profile: "smoke" }),
+    /The test split of 'bright' read now \(15 images\) is not the one its model was scored on \(16 images\).*could overlap.*train --task bright --profile smoke --force/,
+  );
+  // Runs saved before the record existed are not checked.
+  assert.doesNotThrow(() => requireSameTestSplit({ ...r, testData: undefined }, other, { task: "bright", profile: "smoke" }));
 });
 
 test("a batch too large for memory is refused before the first step, with the largest batch that fits", async () => {

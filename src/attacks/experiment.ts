@@ -15,7 +15,7 @@ import { resolveProfile, type EpsGrids, type Profile, type ProfileName } from ".
 import { loadTask, requireEveryClass } from "../data/load";
 import { balancedOrder } from "../data/split";
 import { progress } from "../plots/progress";
-import { loadTrained } from "../train/trainer";
+import { loadTrained, requireSameTestSplit } from "../train/trainer";
 import { checkEps, predictLabels, type LabelMode } from "./attack";
 import { adversarialDir, collectAdversarial, RESULTS_HINT, resultsRoot, saveAdversarial, savedSetKey } from "./save";
 import { requireWritable, writeFileAtomic } from "../config/io";
@@ -65,9 +65,15 @@ export async function attackTask(task: string, o: TaskAttackOptions = {}): Promi
   const seed = o.seed ?? 0;
   const saveEps = o.saveEps === undefined ? 1 : o.saveEps;
   const t0 = Date.now();
-  const { model, key, savedAt } = await loadTrained(task, { profile, model: o.model });
+  const { model, key, savedAt, result: record } = await loadTrained(task, { profile, model: o.model });
   const data = await loadTask(task, { profile, splits: ["test"], quiet: true });
-  requireEveryClass(data, ["test"], "be attacked");
+  try {
+    requireEveryClass(data, ["test"], "be attacked");
+    requireSameTestSplit(record, data.splits.test!, { task, profile: profile.name });
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
   const test = data.splits.test!;
   const chosen = balancedOrder(test.labels, seed).slice(0, n);
   const ids = chosen.map((i) => test.ids[i]);

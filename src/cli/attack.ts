@@ -7,7 +7,7 @@ import { resolveProfile, type Profile } from "../config";
 import { balancedOrder, getTask, loadTask, requireEveryClass, type TaskSpec } from "../data";
 import { adversarialDir, checkEps, collectAdversarial, linfAttack, LINF_ATTACKS, RESULTS_HINT, resultsRoot, saveAdversarial, type LabelMode } from "../attacks";
 import { requireWritable } from "../config/io";
-import { loadTrained } from "../train";
+import { loadTrained, requireSameTestSplit } from "../train";
 import { DATA_SWITCHES_HELP, int, positive } from "./data";
 import { UsageError } from "./usage";
 
@@ -100,9 +100,10 @@ export async function runAttack(argv: string[]): Promise<void> {
 
   const info = await initBackend();
   log(banner(info, profile));
-  const { model, key } = await loadTrained(task.name, { profile, model: v.model });
+  const { model, key, result: record } = await loadTrained(task.name, { profile, model: v.model });
   const data = await loadTask(task, { profile, dir: v.data, allowMissing: v["allow-missing"], strict: v.strict, splits: ["test"], quiet: v.json });
   requireEveryClass(data, ["test"], "be attacked");
+  requireSameTestSplit(record, data.splits.test!, { task: task.name, profile: profile.name });
   const test = data.splits.test!;
   const chosen = balancedOrder(test.labels, seed).slice(0, n);
   const { x, y } = test.toTensors(chosen);

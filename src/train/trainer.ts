@@ -126,6 +126,8 @@ export interface TrainResult {
   /** Images in the task's whole test split, before any per-class cap: \`test.n\` below it means
    *  the test metrics come from a subset (gates.gateStatus then refuses to judge them). */
   readonly testAvailable: number;
+  /** Hash of the test split's image ids (runs saved since 2026-12-03): attacks check they read the same split. */
+  readonly testData?: string;
 }
 
 export function modelsRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -135,6 +137,27 @@ export function modelsRoot(env: NodeJS.ProcessEnv = process.env): string {
 export function runDirectory(root: string, key: Pick<RunKey, "profile" | "task" | "model">): string {
   const safe = (s: string) => s.replace(/[^\w.-]+/g, "_");
   return path.join(root, safe(key.profile), safe(key.task), safe(key.model));
+}
+
+/** Hash of a split's image ids, in order. */
+function idsHash(split: string, ids: readonly string[]): string {
+  const h = createHash("sha256");
+  for (const id of ids) h.update(`${split}:${id}\n`);
+  return h.digest("hex").slice(0, 16);
+}
+
+/**
+ * Refuses a test split other than the one the model was scored on (the dataset changed, --data
+ * points elsewhere, or other per-class limits): its images might include the model's training
+ * images, and its metrics would not be the model's. Runs saved before the record are not checked.
+ */
+export function requireSameTestSplit(record: Pick<TrainResult, "testData" | "test">, test: SplitData, where: { task: string; profile: string; runDir?: string }): void {
+  if (record.testData === undefined || record.testData === idsHash("test", test.ids)) return;
+  throw new Error(
+    `The test split of '${where.task}' read now (${test.n} images) is not the one its model was scored on (${record.test.n} images)${where.runDir ? ` in ${where.runDir}` : ""}: ` +
+      `the dataset changed, --data points at another copy, or the profile's per-class limits differ. Its images could overlap what the model was trained on. ` +
+      `Retrain on this data: npm run mia -- train --task ${where.task} --profile ${where.profile} --force (or restore the data the model was trained on).`,
+  );
 }
 
 function dataHash(data: TaskData): string {
@@ -439,6 +462,7 @@ export async function train(task: string | TaskSpec, options: TrainOptions = {})
       classNames: data.classNames,
       trainCount: trainSplit.n,
       testAvailable: data.available.test.reduce((a, b) => a + b, 0),
+      testData: idsHash("test", testSplit.ids),
     };
     await saveModelFile(model, runDir, "model", { mia: { key, result, savedAt: new Date().toISOString() } });
     for (const f of ["last", "best"]) {
