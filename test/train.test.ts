@@ -173,6 +173,22 @@ test("bad settings and unknown models give clear errors before any work", async 
   assert.equal(fs.readdirSync(out).length, 0, "nothing written");
 });
 
+test("a loss that becomes NaN stops training, names the epoch and step, and keeps the last good epoch", async () => {
+  const data = await synthetic();
+  const out = tmp("mia-models-");
+  const spoil = (m: tf.LayersModel) => m.setWeights(m.getWeights().map((w) => tf.fill(w.shape, NaN, "float32")));
+  await assert.rejects(
+    // After epoch 1 is saved the weights go bad, as a diverging run's would.
+    train("bright", { ...quietOpts, data, out, epochs: 4, workers: 1, onEpoch: (r, _h, m) => (r.epoch === 1 ? spoil(m) : undefined) }),
+    /train bright: the loss became NaN at epoch 2, step 1; training stopped and the last good epoch \(1\) is kept in .*last\.json, the best \(1\) in .*best\.json\. Lower the learning rate/,
+  );
+  const runDir = path.join(out, "smoke", "bright", "resnet-tiny");
+  assert.ok(!fs.existsSync(path.join(runDir, "model.json")), "no finished model claimed");
+  const last = await loadModelFile(path.join(runDir, "last.json"));
+  assert.ok(last.model.getWeights().every((w) => (w.dataSync() as Float32Array).every(Number.isFinite)), "the kept epoch is the good one");
+  last.model.dispose();
+});
+
 test("attacks refuse a test split other than the one the model was scored on", async () => {
   const data = await synthetic();
   const r = await train("bright", { ...quietOpts, data, out: tmp("mia-models-"), epochs: 1 });

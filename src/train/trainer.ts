@@ -69,7 +69,8 @@ export interface TrainOptions {
    *  fine-tuning (SGD momentum 0.9, lr 1e-4, batch 32). */
   readonly pretrained?: string;
   /** Called after every epoch (e.g. a live learning-curve plot). */
-  readonly onEpoch?: (record: EpochRecord, history: readonly EpochRecord[]) => void | Promise<void>;
+  /** After each epoch is saved; `model` is the network being trained (to inspect, e.g. plot its filters). */
+  readonly onEpoch?: (record: EpochRecord, history: readonly EpochRecord[], model: tf.LayersModel) => void | Promise<void>;
 }
 
 export interface EpochRecord {
@@ -436,7 +437,7 @@ export async function train(task: string | TaskSpec, options: TrainOptions = {})
       stoppedEarly = patience > 0 && sinceBest() >= patience && epoch + 1 < epochs;
       await saveModelFile(model, runDir, "last", { mia: { key, history, best, trainSeconds: trainSecondsBefore }, extraArrays: await optimizerState(opt) });
       if (options.quiet !== true && !bar) log(`[train] epoch ${record.epoch}: loss ${record.trainLoss.toFixed(3)}, val acc ${record.valAccuracy.toFixed(3)}, auc ${record.valAuc.toFixed(3)}`);
-      await options.onEpoch?.(record, history);
+      await options.onEpoch?.(record, history, model);
     }
     bar?.finish(`${history.length} epochs${stoppedEarly ? " (stopped early)" : ""}, best epoch ${best?.epoch} (val ${monitor} ${best ? monitorValue(monitor, best).toFixed(3) : "n/a"})`);
 
