@@ -54,4 +54,18 @@ test("saveTable writes a CSV (index first, quoting commas and quotes) and lists 
   const file = saveTable(df, { name: "T-detect_demo", paper: "T-detect", title: "Detection AUC (demo)" }, { dir });
   assert.equal(fs.readFileSync(file, "utf8"), ',detector,auc\ncxr,KD,0.98\ncifar,"LID, ""k=20""",0.5\n');
   assert.match(fs.readFileSync(path.join(dir, "INDEX.md"), "utf8"), /\| T-detect \| Detection AUC \(demo\) \| \[csv\]\(T-detect_demo\.csv\) \|/);
+  // A damaged index is kept aside and said so, not silently replaced.
+  fs.writeFileSync(path.join(dir, "index.json"), "[{ broken");
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (...a: unknown[]) => void warnings.push(a.join(" "));
+  try {
+    saveTable(df, { name: "T-other", paper: "T-detect", title: "Other" }, { dir });
+  } finally {
+    console.warn = warn;
+  }
+  const kept = fs.readdirSync(dir).filter((f) => f.startsWith("index.json.damaged-"));
+  assert.equal(kept.length, 1);
+  assert.equal(fs.readFileSync(path.join(dir, kept[0]), "utf8"), "[{ broken");
+  assert.match(warnings.join(" "), /index\.json could not be read .*kept it as .*index\.json\.damaged-/);
 });

@@ -122,10 +122,17 @@ export function exportTable(table: { columns: string[]; index?: Array<string | n
 function recordInIndex(dir: string, entry: FigureEntry, formats: readonly string[]): void {
   const json = path.join(dir, "index.json");
   let entries: Array<FigureEntry & { formats?: string[] }> = [];
-  try {
-    entries = JSON.parse(fs.readFileSync(json, "utf8")) as Array<FigureEntry & { formats?: string[] }>;
-  } catch {
-    /* first export */
+  if (fs.existsSync(json)) {
+    try {
+      const parsed = JSON.parse(fs.readFileSync(json, "utf8")) as unknown;
+      if (!Array.isArray(parsed)) throw new Error("not a list of figures");
+      entries = parsed as Array<FigureEntry & { formats?: string[] }>;
+    } catch (err) {
+      // Never drop the other figures' entries silently: keep the damaged file beside the new one.
+      const kept = `${json}.damaged-${Date.now()}`;
+      fs.renameSync(json, kept);
+      console.warn(`[figures] ${json} could not be read (${(err as Error).message}); kept it as ${kept} and started a new index: re-run the notebooks whose figures are missing from INDEX.md.`);
+    }
   }
   entries = [...entries.filter((e) => e.name !== entry.name), { ...entry, formats: [...formats] }].sort((a, b) => a.paper.localeCompare(b.paper) || a.name.localeCompare(b.name));
   writeFileAtomic(json, JSON.stringify(entries, null, 2), FIGURES_HINT);
