@@ -282,6 +282,23 @@ test("attackTask: sweeps every attack on class-balanced test images, caches them
   }
 });
 
+test("attackTask reads the test split of the model's own seed (another seed's split could hold its training images)", async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "mia-attack-seed-"));
+  process.env.MIA_MODELS_DIR = path.join(root, "models");
+  process.env.MIA_RESULTS_DIR = path.join(root, "results");
+  try {
+    const t = await train("cxr", { profile: PROFILES.smoke, seed: 1, epochs: 1, quiet: true });
+    t.model.dispose();
+    // Seed 1 draws another per-class test subset than seed 0; the run records which one it was scored on.
+    const a = await attackTask("cxr", { profile: PROFILES.smoke, n: 4, steps: 1, attacks: ["fgsm"], grids: { fgsm: [1] }, saveEps: null, quiet: true });
+    assert.equal(a.n, 4);
+    assert.equal(a.rows.length, 2);
+  } finally {
+    delete process.env.MIA_MODELS_DIR;
+    delete process.env.MIA_RESULTS_DIR;
+  }
+});
+
 test("CW-L2 and DeepFool leave no tensors behind", async () => {
   const x = constImages();
   const y = trueLabels();

@@ -66,7 +66,8 @@ export async function attackTask(task: string, o: TaskAttackOptions = {}): Promi
   const saveEps = o.saveEps === undefined ? 1 : o.saveEps;
   const t0 = Date.now();
   const { model, key, savedAt, result: record } = await loadTrained(task, { profile, model: o.model });
-  const data = await loadTask(task, { profile, splits: ["test"], quiet: true });
+  // The split the model was trained with: a model of another seed has another group split (and test subset).
+  const data = await loadTask(task, { profile, seed: key.seed, splits: ["test"], quiet: true });
   try {
     requireEveryClass(data, ["test"], "be attacked");
     requireSameTestSplit(record, data.splits.test!, { task, profile: profile.name });

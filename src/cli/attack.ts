@@ -101,7 +101,7 @@ export async function runAttack(argv: string[]): Promise<void> {
   const info = await initBackend();
   log(banner(info, profile));
   const { model, key, result: record } = await loadTrained(task.name, { profile, model: v.model });
-  const data = await loadTask(task, { profile, dir: v.data, allowMissing: v["allow-missing"], strict: v.strict, splits: ["test"], quiet: v.json });
+  const data = await loadTask(task, { profile, dir: v.data, seed: key.seed, allowMissing: v["allow-missing"], strict: v.strict, splits: ["test"], quiet: v.json });
   requireEveryClass(data, ["test"], "be attacked");
   requireSameTestSplit(record, data.splits.test!, { task: task.name, profile: profile.name });
   const test = data.splits.test!;

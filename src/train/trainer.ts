@@ -156,7 +156,7 @@ export function requireSameTestSplit(record: Pick<TrainResult, "testData" | "tes
   if (record.testData === undefined || record.testData === idsHash("test", test.ids)) return;
   throw new Error(
     `The test split of '${where.task}' read now (${test.n} images) is not the one its model was scored on (${record.test.n} images)${where.runDir ? ` in ${where.runDir}` : ""}: ` +
-      `the dataset changed, --data points at another copy, or the profile's per-class limits differ. Its images could overlap what the model was trained on. ` +
+      `the dataset changed, --data points at another copy, the split was drawn with another seed, or the profile's per-class limits differ. Its images could overlap what the model was trained on. ` +
       `Retrain on this data: npm run mia -- train --task ${where.task} --profile ${where.profile} --force (or restore the data the model was trained on).`,
   );
 }
