@@ -118,6 +118,14 @@ test("the cache is reused on a second load and rebuilt when damaged", async () =
     const third = await loadTask("cxr", opts);
     assert.equal(third.fromCache.test, false, "a damaged entry is not trusted");
     assert.deepEqual(third.splits.test!.pixels, first.splits.test!.pixels);
+    // Same size, one byte flipped: the checksum finds it.
+    assert.equal((await loadTask("cxr", opts)).fromCache.test, true);
+    const bytes = fs.readFileSync(u8);
+    bytes[3] ^= 0xff;
+    fs.writeFileSync(u8, bytes);
+    const fourth = await loadTask("cxr", opts);
+    assert.equal(fourth.fromCache.test, false, "damaged bytes of the right size are not served");
+    assert.deepEqual(fourth.splits.test!.pixels, first.splits.test!.pixels);
   } finally {
     delete process.env.MIA_CACHE_DIR;
   }

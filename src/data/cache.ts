@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { writeFileAtomic } from "../config/io";
 
 /** Bump when decoding changes (resize kernel, colour handling) to invalidate old entries. */
-export const CACHE_FORMAT = 1;
+export const CACHE_FORMAT = 2;
 
 export interface CacheMeta {
   readonly format: number;
@@ -23,6 +23,8 @@ export interface CacheMeta {
   readonly ok: readonly boolean[];
   readonly errors: ReadonlyArray<{ index: number; reason: string }>;
   readonly source: string;
+  /** SHA-1 of the pixel file: bytes damaged on disk are found (and decoded again), not served. */
+  readonly sha1?: string;
 }
 
 export interface CacheEntry {
@@ -52,6 +54,7 @@ export function readCache(p: { data: string; meta: string }, expectIds: readonly
     if (meta.format !== CACHE_FORMAT || meta.n !== expectIds.length || fs.statSync(p.data).size !== bytes) return undefined;
     if (meta.ids.some((id, i) => id !== expectIds[i])) return undefined;
     const buf = fs.readFileSync(p.data);
+    if (meta.sha1 === undefined || createHash("sha1").update(buf).digest("hex") !== meta.sha1) return undefined;
     return { meta, pixels: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) };
   } catch {
     return undefined; // unreadable or damaged: decode again
@@ -62,5 +65,5 @@ export function writeCache(p: { dir: string; data: string; meta: string }, entry
   // Data first, then the sidecar: a reader only trusts an entry whose sidecar exists.
   const hint = "Free space, or set MIA_CACHE_DIR to a writable folder (the cache only saves decoding time).";
   writeFileAtomic(p.data, entry.pixels, hint);
-  writeFileAtomic(p.meta, JSON.stringify(entry.meta), hint);
+  writeFileAtomic(p.meta, JSON.stringify({ ...entry.meta, sha1: createHash("sha1").update(entry.pixels).digest("hex") }), hint);
 }
