@@ -17,7 +17,7 @@ import { balancedOrder } from "../data/split";
 import { progress } from "../plots/progress";
 import { loadTrained, requireSameTestSplit } from "../train/trainer";
 import { checkEps, predictLabels, type LabelMode } from "./attack";
-import { adversarialDir, collectAdversarial, RESULTS_HINT, resultsRoot, saveAdversarial, savedSetKey } from "./save";
+import { adversarialDir, collectAdversarial, RESULTS_HINT, resultsRoot, saveAdversarial, reusableSet } from "./save";
 import { requireWritable, writeFileAtomic } from "../config/io";
 import { accuracyVsEps, LINF_ATTACKS, linfAttack, type LinfAttackName, type SweepRow } from "./sweep";
 
@@ -147,9 +147,9 @@ export async function attackTask(task: string, o: TaskAttackOptions = {}): Promi
         const out = adversarialDir(resultsRoot(), { profile: profile.name, task, model: key.model, attack, eps: saveEps });
         const advKey = cacheKey(attack, [saveEps]);
         // A damaged or truncated set is never reused: it is computed again, and the reason said.
-        const prior = savedSetKey(out);
+        const prior = reusableSet(out, advKey);
         if (prior.problem) console.warn(`[attack] the saved set in ${out} is unusable (${prior.problem}); computing it again.`);
-        if (o.force || prior.key !== advKey) {
+        if (o.force || !prior.reuse) {
           writable();
           const set = await collectAdversarial(target, linfAttack(attack, target, saveEps, { steps, seed }), x, y, {
             labels,

@@ -84,16 +84,18 @@ export function loadAdversarialSet(dir: string): AdversarialSet {
 }
 
 /**
- * The key of the set saved in `dir` when it is whole, `absent` when there is none, or the
- * problem that makes it unusable (then the caller recomputes it).
+ * Whether the set saved in `dir` can be reused for `key`: it must exist, carry that key and load
+ * whole. `problem` says why a set that would have been reused cannot be (the caller recomputes it).
  */
-export function savedSetKey(dir: string): { key?: string; absent?: true; problem?: string } {
-  if (!fs.existsSync(path.join(dir, "meta.json"))) return { absent: true };
+export function reusableSet(dir: string, key: string): { reuse: boolean; problem?: string } {
+  if (!fs.existsSync(path.join(dir, "meta.json"))) return { reuse: false };
   try {
-    const set = loadAdversarialSet(dir);
-    return { key: typeof set.meta.key === "string" ? set.meta.key : undefined };
+    // Only a set with the right key is worth reading whole.
+    if (readJsonFile(path.join(dir, "meta.json"), "").key !== key) return { reuse: false };
+    loadAdversarialSet(dir);
+    return { reuse: true };
   } catch (e) {
-    return { problem: (e as Error).message.replace(/ Recreate the adversarial set:.*$/s, "") };
+    return { reuse: false, problem: (e as Error).message.replace(/ Recreate the adversarial set:.*$/s, "").trim() };
   }
 }
 

@@ -44,7 +44,7 @@ export function scanMedmnist(file: string, options: { labelNames?: readonly stri
           throw new Error(`${file}: ${split}_labels[${i}] is ${l}; labels must be class indices 0, 1, 2, ... Fix the file (a common cause: -1 marking "unknown"; drop those rows).`);
         }
         if (names !== undefined) {
-          if (!(Number.isInteger(l) && l >= 0 && l < names.length)) throw new Error(`${file}: ${split}_labels[${i}] is ${l}; this file's labels are 0..${names.length - 1} (${names.join(", ")}). Is it the right MedMNIST file?`);
+          if (l >= names.length) throw new Error(`${file}: ${split}_labels[${i}] is ${l}; this file's labels are 0..${names.length - 1} (${names.join(", ")}). Is it the right MedMNIST file?`);
           rawLabel = names[l];
         }
         items.push({ image: { kind: "npz", file, key: `${split}_images`, index: i }, id, rawLabel, group: id, official: split });

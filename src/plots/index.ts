@@ -1,5 +1,6 @@
 export * from "./display";
 export * from "./plotly";
+export * from "./show";
 export * from "./table";
 export * from "./grid";
 export * from "./browser";

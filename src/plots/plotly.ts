@@ -7,15 +7,12 @@
 import * as fs from "node:fs";
 import { randomBytes } from "node:crypto";
 import type { Config, Data, Layout } from "plotly.js-dist";
-import { display, inNotebook } from "./display";
 
 export interface Figure {
   data: Data[];
   layout?: Partial<Layout>;
   config?: Partial<Config>;
 }
-
-let libraryEmbedded = false;
 
 let source: string | undefined;
 
@@ -46,38 +43,4 @@ export function figureHtml(fig: Figure, options: { includeLibrary?: boolean; id?
     `var go=function(){var d=document.getElementById(${JSON.stringify(id)});d.innerHTML="";window.Plotly.newPlot(d,s.data,s.layout,s.config);};` +
     `if(window.Plotly){go();}else{var n=0,t=setInterval(function(){if(window.Plotly||++n>100){clearInterval(t);if(window.Plotly)go();}},50);}})();</script>`
   );
-}
-
-let pngUnavailable: string | undefined;
-
-/**
- * Shows a figure inline (in a notebook) or prints a one-line summary (elsewhere). In a notebook
- * the bundle carries the interactive HTML, the plotly JSON for JupyterLab and a static PNG
- * rendered in headless Chromium, so viewers that run no scripts still show the figure.
- */
-export async function showFigure(fig: Figure): Promise<void> {
-  const title = typeof fig.layout?.title === "string" ? fig.layout.title : fig.layout?.title?.text;
-  const summary = `[plotly figure${title ? `: ${title}` : ""}, ${fig.data.length} trace(s)]`;
-  if (!inNotebook()) {
-    console.log(summary);
-    return;
-  }
-  let png: Buffer | undefined;
-  if (pngUnavailable === undefined) {
-    try {
-      // Imported lazily: only notebooks that show figures need a browser.
-      png = (await (await import("./export.js")).renderFigure(fig)).png;
-    } catch (e) {
-      pngUnavailable = (e as Error).message.split("\n")[0];
-      console.warn(`[plots] no static PNG beside interactive figures (${pngUnavailable})`);
-    }
-  }
-  const html = figureHtml(fig, { includeLibrary: !libraryEmbedded, fallbackPng: png });
-  libraryEmbedded = true;
-  display({
-    "text/html": html,
-    "application/vnd.plotly.v1+json": { data: fig.data, layout: fig.layout ?? {}, config: fig.config ?? {} },
-    ...(png ? { "image/png": png } : {}),
-    "text/plain": summary,
-  });
 }
