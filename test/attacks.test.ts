@@ -209,6 +209,55 @@ test("accuracy-vs-eps sweeps reproduce the closed form, add the clean point, and
   tf.dispose([x, y]);
 });
 
+/** An engine that counts the images each input-gradient call sees (the attack's cost). */
+function counting(inner: Engine): Engine & { attacked: number[] } {
+  const attacked: number[] = [];
+  return {
+    description: inner.description,
+    shards: inner.shards,
+    model: inner.model,
+    attacked,
+    trainGradients: (...a) => inner.trainGradients(...a),
+    inputGradient: (x, ...rest) => {
+      attacked.push(x.shape[0]);
+      return inner.inputGradient(x, ...rest);
+    },
+    sync: () => inner.sync(),
+    predict: (...a) => inner.predict(...a),
+    close: () => inner.close(),
+  };
+}
+
+test("sweeps never attack an image the model gets wrong when clean; cumulative sweeps stop attacking broken images and keep the radii", async () => {
+  const x = constImages();
+  // Image 0 (mean 0.3, class 0) labelled 1: the model is wrong on it when clean.
+  const labels = VALUES.map((v) => (v > 0.5 ? 1 : 0));
+  labels[0] = 1;
+  const y = tf.tensor1d(labels, "int32");
+  const grid = [3, 6, 12, 40];
+  const ind = counting(local);
+  const independent = await accuracyVsEps(ind, x, y, { attack: "bim", grid, steps: 2, batchSize: 64 });
+  // 5 correctly classified images at each of 4 budgets, 2 steps each: image 0 is never attacked.
+  assert.equal(ind.attacked.reduce((s, v) => s + v, 0), 5 * 4 * 2);
+  assert.equal(independent[0].survived[0], "0");
+  for (const r of independent) assert.equal(r.survived[0], "0", `eps ${r.eps}: the misclassified image never survives`);
+  const cum = counting(local);
+  const cumulative = await accuracyVsEps(cum, x, y, { attack: "bim", grid, steps: 2, batchSize: 64, mode: "cumulative" });
+  // Margins |v - 0.5| in /255: 51, 12.75, 2.55, 5.1, 15.3, 51; image 0 is wrong. Alive before each
+  // budget: 5 (eps 3), 4 (6: 0.49 broke at 3), 3 (12: 0.52 broke at 6), 3 (40: none broke at 12).
+  assert.deepEqual(cum.attacked, [5, 5, 4, 4, 3, 3, 3, 3]);
+  // The closed form is monotone in eps, so the cumulative points equal the independent ones.
+  assert.deepEqual(cumulative.map((r) => r.survived), independent.map((r) => r.survived));
+  assert.ok(cumulative.every((r) => r.cumulative === true) && independent.every((r) => r.cumulative === undefined));
+  assert.deepEqual(robustRadii(cumulative), robustRadii(independent));
+  // Continuing a cumulative sweep from an earlier point's survivors gives the same later points.
+  const rest = await accuracyVsEps(local, x, y, { attack: "bim", grid: [12, 40], steps: 2, clean: false, mode: "cumulative", alive: cumulative[2].survived });
+  assert.deepEqual(rest.map((r) => r.survived), cumulative.slice(3).map((r) => r.survived));
+  await assert.rejects(accuracyVsEps(local, x, y, { attack: "bim", grid: [1], alive: "101" }), /'alive' continues a cumulative sweep and needs one 0\/1 per image \(6\); got 3 character\(s\) on an independent sweep/);
+  await assert.rejects(accuracyVsEps(local, x, y, { attack: "bim", grid: [1], mode: "both" as never }), /Unknown sweep mode 'both'/);
+  tf.dispose([x, y]);
+});
+
 test("attackTask: sweeps every attack on class-balanced test images, caches them, saves the eps = 1/255 sets", async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "mia-attack-task-"));
   process.env.MIA_MODELS_DIR = path.join(root, "models");
@@ -216,7 +265,7 @@ test("attackTask: sweeps every attack on class-balanced test images, caches them
   try {
     const t = await train("cxr", { profile: PROFILES.smoke, quiet: true });
     t.model.dispose();
-    const o = { profile: PROFILES.smoke, n: 8, steps: 2, grids: { fgsm: [1, 4], bim: [1], pgd: [1], cw: [1] }, quiet: true } as const;
+    const o = { profile: PROFILES.smoke, n: 8, steps: 2, grids: { fgsm: [1, 4], bim: [1], pgd: [1], cw: [1] }, sweep: "independent", quiet: true } as const;
     const first = await attackTask("cxr", o);
     assert.equal(first.n, 8);
     assert.deepEqual(first.cached, []);
@@ -247,6 +296,22 @@ test("attackTask: sweeps every attack on class-balanced test images, caches them
     const file = path.join(process.env.MIA_RESULTS_DIR, "smoke", "cxr", first.model, "sweeps", "pgd.json");
     fs.writeFileSync(file, "{ not json");
     assert.equal((await attackTask("cxr", { ...po, grids: { pgd: [0.5] } })).computed, 2);
+    // Cumulative sweeps (the smoke and cpu profiles' default): a cached point is kept while the
+    // cached and the wanted grids agree up to it; later points continue from its survivors.
+    const co = { ...po, sweep: "cumulative" } as const;
+    const c1 = await attackTask("cxr", { ...co, grids: { pgd: [0.5, 1] } });
+    assert.equal(c1.computed, 3, "independent points are not reused by a cumulative sweep");
+    assert.ok(c1.rows.every((r) => r.cumulative === true));
+    const c2 = await attackTask("cxr", { ...co, grids: { pgd: [0.5, 1, 4] } });
+    assert.equal(c2.computed, 1, "a larger budget continues from the survivors at 1/255");
+    assert.deepEqual(c2.rows.slice(0, 3), c1.rows);
+    for (let k = 1; k < c2.rows.length; k++)
+      for (let i = 0; i < 8; i++) if (c2.rows[k - 1].survived[i] === "0") assert.equal(c2.rows[k].survived[i], "0", `image ${i} broken at ${c2.rows[k - 1].eps} stays broken`);
+    const c3 = await attackTask("cxr", { ...co, grids: { pgd: [0.5, 1] } });
+    assert.equal(c3.computed, 0, "a prefix of the cached grid is all cached");
+    assert.deepEqual(c3.rows, c1.rows);
+    const c4 = await attackTask("cxr", { ...co, grids: { pgd: [0.25, 0.5, 1] } });
+    assert.equal(c4.computed, 3, "a budget inserted below recomputes every point above it");
     // Saved sets: a damaged meta.json, a truncated x_adv.npy or out-of-range pixels are never reused; the set is written again whole.
     const fgsmSet = first.saved.find((d) => /fgsm-eps1$/.test(d))!;
     const whole = loadAdversarialSet(fgsmSet);

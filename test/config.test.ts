@@ -74,6 +74,10 @@ test("cpu-long is cpu with longer schedules only: same data, model, attacks and 
   assert.deepEqual({ ...long.recipeFor!.cifar10, epochs: 0 }, { ...cpu.recipeFor!.cifar10, epochs: 0 }, "CIFAR-10's recipe differs only in its length");
   assert.ok(long.inputSize.seeds >= 3, "three seeds per model in the input-size experiment");
   assert.deepEqual(long.inputSize.sizes, cpu.inputSize.sizes);
+  const epochsOf = (p: typeof cpu, t: string) => p.recipeFor?.[t]?.epochs ?? p.epochs;
+  for (const t of Object.keys(cpu.recipeFor ?? {})) assert.ok(epochsOf(long, t) >= epochsOf(cpu, t), `cpu-long trains ${t} at least as long as cpu`);
+  assert.equal(long.sweep, cpu.sweep);
   assert.ok(long.explain.blackBoxEpochs >= cpu.explain.blackBoxEpochs);
+  assert.equal(long.explain.blackBoxTrainPerClass, null, "cpu-long's black-box model sees every training image");
   assert.ok(long.cellTimeoutSec > cpu.cellTimeoutSec);
 });

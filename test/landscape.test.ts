@@ -7,7 +7,11 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { tf, initBackend, createEngine, type Engine } from "../src/backend";
-import { crossEntropyRows, lossAt, lossIncreaseRatio, lossLandscape, PAPER_GRID, sharpness, sharpnessPerImage, validateGrid } from "../src/landscape";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { blackBoxProfile, blackBoxRoot, crossEntropyRows, lossAt, lossIncreaseRatio, lossLandscape, PAPER_GRID, sharpness, sharpnessPerImage, trainBlackBox, validateGrid } from "../src/landscape";
+import { PROFILES } from "../src/config";
 import { landscapeFigure } from "../src/plots";
 
 const SIDE = 4;
@@ -135,4 +139,23 @@ test("landscapeFigure: one 3-D surface per dataset in its own scene, z = mean tr
   }
   assert.ok(layout.scene.domain.x[1] <= layout.scene2.domain.x[0], "side by side");
   assert.throws(() => landscapeFigure({}), /at least one surface/);
+});
+
+test("trainBlackBox: another seed on the explain plan's subset, in its own run folder beside the main models", async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "mia-black-box-"));
+  process.env.MIA_MODELS_DIR = root;
+  try {
+    const smoke = PROFILES.smoke;
+    assert.equal(blackBoxProfile(smoke), smoke, "no subset: the main profile as it is");
+    const profile = { ...smoke, explain: { ...smoke.explain, blackBoxTrainPerClass: 4 } };
+    assert.equal(blackBoxRoot(profile), path.join(root, "black-box-4-per-class"));
+    const bb = await trainBlackBox("cxr", { profile, quiet: true });
+    assert.equal(bb.trainCount, 8, "4 images of each of cxr's 2 classes");
+    assert.equal(bb.key.seed, 1);
+    assert.ok(bb.runDir.startsWith(path.join(root, "black-box-4-per-class") + path.sep), bb.runDir);
+    bb.model.dispose();
+    assert.ok(!fs.existsSync(path.join(root, "smoke")), "the main models' folder is untouched");
+  } finally {
+    delete process.env.MIA_MODELS_DIR;
+  }
 });

@@ -19,7 +19,7 @@ import { loadTrained, requireSameTestSplit } from "../train/trainer";
 import { checkEps, predictLabels, type LabelMode } from "./attack";
 import { adversarialDir, collectAdversarial, RESULTS_HINT, resultsRoot, saveAdversarial, reusableSet } from "./save";
 import { requireWritable, writeFileAtomic } from "../config/io";
-import { accuracyVsEps, LINF_ATTACKS, linfAttack, type LinfAttackName, type SweepRow } from "./sweep";
+import { accuracyVsEps, LINF_ATTACKS, linfAttack, type LinfAttackName, type SweepMode, type SweepRow } from "./sweep";
 
 export interface TaskAttackOptions extends EngineOptions {
   readonly profile?: Profile | ProfileName;
@@ -34,6 +34,9 @@ export interface TaskAttackOptions extends EngineOptions {
   readonly seed?: number;
   /** Save each attack's adversarial set at this eps (default 1, the detection budget; null: none). */
   readonly saveEps?: number | null;
+  /** How the points of the iterative attacks' sweeps relate (default: the profile's `sweep`);
+   *  FGSM is always swept independently. See SweepMode. */
+  readonly sweep?: SweepMode;
   /** Recompute cached sweeps. */
   readonly force?: boolean;
   readonly quiet?: boolean;
@@ -64,6 +67,9 @@ export async function attackTask(task: string, o: TaskAttackOptions = {}): Promi
   const labels = o.labels ?? "true";
   const seed = o.seed ?? 0;
   const saveEps = o.saveEps === undefined ? 1 : o.saveEps;
+  const sweepMode = o.sweep ?? profile.sweep;
+  if (sweepMode !== "independent" && sweepMode !== "cumulative") throw new Error(`Unknown sweep mode '${String(sweepMode)}': use "independent" or "cumulative".`);
+  const modeOf = (attack: string): SweepMode => (attack === "fgsm" ? "independent" : sweepMode);
   const t0 = Date.now();
   const { model, key, savedAt, result: record } = await loadTrained(task, { profile, model: o.model });
   // The split the model was trained with: a model of another seed has another group split (and test subset).
@@ -89,7 +95,8 @@ export async function attackTask(task: string, o: TaskAttackOptions = {}): Promi
     const { savedAt: a, data: b, ids: c, attack: d, ...rest } = settings(attack);
     return hash({ savedAt: a, data: b, ids: c, attack: d, grid, ...rest });
   };
-  const pointsKey = (attack: string) => hash({ v: 2, ...settings(attack) });
+  // v3: images misclassified when clean are no longer attacked; cumulative points carry the mode.
+  const pointsKey = (attack: string) => hash({ v: 3, ...settings(attack), ...(modeOf(attack) === "cumulative" ? { mode: "cumulative" } : {}) });
   const rows: SweepRow[] = [];
   const cached: string[] = [];
   const saved: string[] = [];
@@ -122,15 +129,27 @@ export async function attackTask(task: string, o: TaskAttackOptions = {}): Promi
         // Points saved before per-image results were kept are computed again.
         if (hit && (hit.key === pointsKey(attack) || legacy)) for (const r of hit.rows) if (typeof r.survived === "string" && r.survived.length === chosen.length) have.set(r.eps, r);
       }
+      // A cumulative point depends on the budgets below it: a cached one is kept only while the
+      // cached grid and the wanted one agree up to it; the rest continue from its survivors.
+      const cumulative = modeOf(attack) === "cumulative";
+      if (cumulative) {
+        const cachedGrid = [...have.keys()].sort((a, b) => a - b);
+        let k = 0;
+        while (k < want.length && cachedGrid[k] === want[k]) k++;
+        for (const e of [...have.keys()]) if (!want.slice(0, k).includes(e)) have.delete(e);
+      }
       const missing = want.filter((e) => !have.has(e));
       const fromCache = want.length - missing.length;
       if (fromCache) bar?.update((done += fromCache), `${attack}: ${fromCache} point(s) cached`);
       if (missing.length) {
         writable();
+        const below = cumulative ? [...have.values()].sort((a, b) => b.eps - a.eps)[0] : undefined;
         const r = await accuracyVsEps(target, x, y, {
           attack,
           grid: missing,
           clean: missing.includes(0),
+          mode: modeOf(attack),
+          alive: below?.survived,
           steps,
           labels,
           seed,

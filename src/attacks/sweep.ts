@@ -46,7 +46,23 @@ export interface SweepRow {
   readonly seconds: number;
   /** Per image, in order: "1" when its adversarial version is still classified as its true label. */
   readonly survived: string;
+  /** Present (true) when the point was measured cumulatively (see SweepMode). */
+  readonly cumulative?: true;
 }
+
+/**
+ * How the points of a sweep relate.
+ * - `independent`: every budget attacks every image on its own (the authors' scripts).
+ * - `cumulative`: an image broken at a smaller budget of the grid counts as broken at every larger
+ *   one and is not attacked again. Its adversarial example lies inside every larger ball, so this is
+ *   the same attack taken at its worst over the grid's budgets up to eps: accuracy is at most the
+ *   independent figure (an upper bound on robust accuracy either way, and the tighter one), the
+ *   per-image radii (`robustRadii`, the first budget that breaks an image) are those of an
+ *   independent sweep, and the cost falls with the share of images already broken. FGSM is a
+ *   single step whose accuracy is known not to fall monotonically with eps (it overshoots), so
+ *   callers sweep it independently.
+ */
+export type SweepMode = "independent" | "cumulative";
 
 export interface SweepOptions extends LinfOptions {
   readonly attack: string;
@@ -54,39 +70,69 @@ export interface SweepOptions extends LinfOptions {
   readonly grid: readonly number[];
   readonly clean?: boolean;
   readonly labels?: LabelMode;
+  /** Default "independent". */
+  readonly mode?: SweepMode;
+  /** Cumulative sweeps that continue an earlier one: per image, "1" when it was still unbroken at
+   *  the largest budget below this grid (the earlier point's `survived`). Default: the images the
+   *  model classifies correctly when clean. */
+  readonly alive?: string;
   /** Images per attack call (default 64). */
   readonly batchSize?: number;
   readonly onPoint?: (row: SweepRow) => void;
 }
 
-/** Accuracy of the model under `attack` at each eps of the grid, on images x with true labels y. */
+/**
+ * Accuracy of the model under `attack` at each eps of the grid, on images x with true labels y.
+ * An image the model misclassifies when clean is never attacked: it counts as not surviving (its
+ * clean version is already an adversarial example at any budget). With `labels: "predicted"` and
+ * independent points every image is attacked, since an attack on a wrong prediction can land on
+ * the true label.
+ */
 export async function accuracyVsEps(target: Engine, x: tf.Tensor4D, y: tf.Tensor1D, o: SweepOptions): Promise<SweepRow[]> {
   const grid = [...new Set([...(o.clean === false ? [] : [0]), ...o.grid.map((e) => checkEps(e))])].sort((a, b) => a - b);
   linfAttack(o.attack, target, 1, o); // validates the name before any work
   const labels = o.labels ?? "true";
+  const mode = o.mode ?? "independent";
+  if (mode !== "independent" && mode !== "cumulative") throw new Error(`Unknown sweep mode '${String(mode)}': use "independent" or "cumulative".`);
   const batch = o.batchSize ?? 64;
   const n = x.shape[0];
+  if (o.alive !== undefined && (mode !== "cumulative" || o.alive.length !== n || /[^01]/.test(o.alive)))
+    throw new Error(`accuracyVsEps: 'alive' continues a cumulative sweep and needs one 0/1 per image (${n}); got ${o.alive.length} character(s)${mode === "cumulative" ? "" : " on an independent sweep"}`);
   const yTrue = Int32Array.from(await y.data());
+  // Clean predictions once (in batches): the clean point, and which images are worth attacking.
+  const predClean = new Int32Array(n);
+  for (let i = 0; i < n; i += batch) {
+    const b = Math.min(batch, n - i);
+    const xb = tf.slice(x, [i, 0, 0, 0], [b, -1, -1, -1]) as tf.Tensor4D;
+    const pred = await predictLabels(target, xb);
+    predClean.set(await pred.data(), i);
+    tf.dispose([xb, pred]);
+  }
+  const right = Array.from(predClean, (p, i) => p === yTrue[i]);
+  let alive = o.alive !== undefined ? Array.from(o.alive, (c) => c === "1") : right;
   const rows: SweepRow[] = [];
+  const extra = mode === "cumulative" ? { cumulative: true as const } : {};
   for (const eps of grid) {
     const t0 = Date.now();
-    let correct = 0;
-    const survived: string[] = [];
-    for (let i = 0; i < n; i += batch) {
-      const b = Math.min(batch, n - i);
-      const xb = tf.slice(x, [i, 0, 0, 0], [b, -1, -1, -1]) as tf.Tensor4D;
-      const yb = labels === "true" ? (tf.slice(y, [i], [b]) as tf.Tensor1D) : await predictLabels(target, xb);
-      const adv = await linfAttack(o.attack, target, eps, o).run(xb, yb);
-      const pred = await predictLabels(target, adv);
-      const p = await pred.data();
-      for (let k = 0; k < b; k++) {
-        const ok = p[k] === yTrue[i + k];
-        if (ok) correct++;
-        survived.push(ok ? "1" : "0");
+    const ok = new Array<boolean>(n).fill(false);
+    if (eps === 0) {
+      for (let i = 0; i < n; i++) ok[i] = right[i];
+    } else {
+      const todo = [...Array(n).keys()].filter((i) => (mode === "cumulative" ? alive[i] : labels === "predicted" || right[i]));
+      for (let k = 0; k < todo.length; k += batch) {
+        const idx = todo.slice(k, k + batch);
+        const xb = tf.tidy(() => tf.gather(x, tf.tensor1d(idx, "int32")) as tf.Tensor4D);
+        const yb = labels === "true" ? tf.tensor1d(idx.map((i) => yTrue[i]), "int32") : tf.tensor1d(idx.map((i) => predClean[i]), "int32");
+        const adv = await linfAttack(o.attack, target, eps, o).run(xb, yb);
+        const pred = await predictLabels(target, adv);
+        const p = await pred.data();
+        idx.forEach((i, j) => (ok[i] = p[j] === yTrue[i]));
+        tf.dispose([xb, yb, adv, pred]);
       }
-      tf.dispose([xb, yb, adv, pred]);
+      if (mode === "cumulative") alive = alive.map((a, i) => a && ok[i]);
     }
-    const row: SweepRow = { attack: o.attack.toLowerCase(), eps, n, accuracy: n ? correct / n : NaN, labels, seconds: (Date.now() - t0) / 1000, survived: survived.join("") };
+    const correct = ok.filter(Boolean).length;
+    const row: SweepRow = { attack: o.attack.toLowerCase(), eps, n, accuracy: n ? correct / n : NaN, labels, seconds: (Date.now() - t0) / 1000, survived: ok.map((v) => (v ? "1" : "0")).join(""), ...extra };
     rows.push(row);
     o.onPoint?.(row);
   }

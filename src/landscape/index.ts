@@ -1,1 +1,2 @@
 export * from "./landscape";
+export * from "./black-box";
