@@ -104,7 +104,7 @@ test("a finished run is reused when its settings match, refused with the differe
   assert.equal(again.test.accuracy, first.test.accuracy);
   const p2 = (again.model.predict(x) as tf.Tensor).dataSync();
   assert.deepEqual(Array.from(p2), Array.from(p1), "the loaded model predicts exactly as the trained one");
-  await assert.rejects(train("bright", { ...quietOpts, epochs: 7, data, out }), /used other settings:\n\s+epochs: saved 6, now 7[\s\S]*force: true \(CLI: --force\)/);
+  await assert.rejects(train("bright", { ...quietOpts, epochs: 7, data, out }), /used other settings:\n\s+epochs: saved 6, now 7\nThe saved model is kept\. Retrain over it with force: true \(CLI: npm run mia -- train --task bright --profile smoke --force/);
   // A forced retrain that crashes leaves the finished model in place.
   await assert.rejects(train("bright", { ...quietOpts, data, out, force: true, onEpoch: () => { throw new Error("crash"); } }), /crash/);
   const kept = await train("bright", { ...quietOpts, data, out });

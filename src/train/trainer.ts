@@ -310,7 +310,7 @@ export async function train(task: string | TaskSpec, options: TrainOptions = {})
   const lastPath = path.join(runDir, "last.json");
   const bestPath = path.join(runDir, "best.json");
   const mismatch = (file: string, saved: RunKey) =>
-    new Error(`The run saved in ${path.dirname(file)} used other settings:\n  ${keyDiff(key, saved).join("\n  ")}\nRetrain over it with force: true (CLI: --force), or write elsewhere with out: DIR (--out DIR).`);
+    new Error(`The run saved in ${path.dirname(file)} used other settings:\n  ${keyDiff(key, saved).join("\n  ")}\nThe saved model is kept. Retrain over it with force: true (CLI: npm run mia -- train --task ${taskName} --profile ${profile.name} --force; after a profile change that is what make run needs), or write elsewhere with out: DIR (--out DIR).`);
 
   if (options.force) {
     // Start over, but keep the finished model until the new one replaces it (a crash loses nothing).
