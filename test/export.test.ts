@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import sharp from "sharp";
 import { DataFrame } from "danfojs";
-import { closeBrowser, exportFigure, figureHtml, renderFigure, saveTable } from "../src/plots";
+import { closeBrowser, exportFigure, exportImage, figureHtml, renderFigure, saveTable } from "../src/plots";
 
 after(closeBrowser);
 
@@ -68,4 +68,18 @@ test("saveTable writes a CSV (index first, quoting commas and quotes) and lists 
   assert.equal(kept.length, 1);
   assert.equal(fs.readFileSync(path.join(dir, kept[0]), "utf8"), "[{ broken");
   assert.match(warnings.join(" "), /index\.json could not be read .*kept it as .*index\.json\.damaged-/);
+});
+
+test("INDEX.md lists a figure and a table of the same name both; re-exporting either replaces only its own entry", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mia-index-"));
+  const df = new DataFrame({ auc: [0.9] }, { index: ["cxr"] });
+  const png = Buffer.from("89504e470d0a1a0a", "hex");
+  exportImage(png, { name: "why_spread", paper: "F-saliency", title: "Spread (image)" }, { dir });
+  saveTable(df, { name: "why_spread", paper: "F-saliency", title: "Spread (table)" }, { dir });
+  saveTable(df, { name: "why_spread", paper: "F-saliency", title: "Spread (table, again)" }, { dir });
+  const index = fs.readFileSync(path.join(dir, "INDEX.md"), "utf8");
+  assert.match(index, /\| Spread \(image\) \| \[png\]\(why_spread\.png\) \|/);
+  assert.match(index, /\| Spread \(table, again\) \| \[csv\]\(why_spread\.csv\) \|/);
+  assert.doesNotMatch(index, /Spread \(table\) \|/);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dir, "index.json"), "utf8")).length, 2);
 });

@@ -134,7 +134,9 @@ function recordInIndex(dir: string, entry: FigureEntry, formats: readonly string
       console.warn(`[figures] ${json} could not be read (${(err as Error).message}); kept it as ${kept} and started a new index: re-run the notebooks whose figures are missing from INDEX.md.`);
     }
   }
-  entries = [...entries.filter((e) => e.name !== entry.name), { ...entry, formats: [...formats] }].sort((a, b) => a.paper.localeCompare(b.paper) || a.name.localeCompare(b.name));
+  // One entry per file set: a table (.csv) and a figure (.png/.svg/.html) may share a name.
+  const kind = (f: readonly string[] | undefined) => ((f ?? ["png"]).includes("csv") ? "table" : "picture");
+  entries = [...entries.filter((e) => e.name !== entry.name || kind(e.formats) !== kind(formats)), { ...entry, formats: [...formats] }].sort((a, b) => a.paper.localeCompare(b.paper) || a.name.localeCompare(b.name) || kind(a.formats).localeCompare(kind(b.formats)));
   writeFileAtomic(json, JSON.stringify(entries, null, 2), FIGURES_HINT);
   const rows = entries.map((e) => `| ${e.paper} | ${e.title} | ${(e.formats ?? ["png"]).map((f) => `[${f}](${e.name}.${f})`).join(" · ")} | ${e.notebook ?? ""} | ${e.cell ?? ""} |`);
   writeFileAtomic(
