@@ -54,11 +54,18 @@ bench: setup
 	node dist/bench/data.js cxr 64
 	node dist/bench/compare.js
 
-## open the notebooks in a Jupyter UI, where one is installed
+## open the notebooks in Debian's Notebook UI (make setup installs it when root), on loopback:
+##   make notebook [PROFILE=smoke] [NOTEBOOK_PORT=8888] [NOTEBOOK_IP=127.0.0.1] [NOTEBOOK_ARGS=...]
+NOTEBOOK_PORT ?= 8888
+NOTEBOOK_IP ?= 127.0.0.1
+NOTEBOOK_ARGS ?=
 notebook lab: setup
-	@if command -v jupyter-lab >/dev/null; then cd notebooks && exec jupyter-lab; \
-	elif command -v jupyter-notebook >/dev/null; then cd notebooks && exec jupyter-notebook; \
-	else echo "No Jupyter UI installed. On Debian: sudo apt-get install jupyter-notebook (then 'make notebook'); or pip install jupyterlab." >&2; exit 1; fi
+	@if command -v jupyter-notebook >/dev/null; then ui=jupyter-notebook; \
+	elif command -v jupyter-lab >/dev/null; then ui=jupyter-lab; \
+	else echo "No Jupyter UI installed. On Debian: sudo apt-get install jupyter-notebook (then 'make notebook')." >&2; exit 1; fi; \
+	root=; [ "$$(id -u)" = 0 ] && root=--allow-root; \
+	echo "[notebook] $$ui on http://$(NOTEBOOK_IP):$(NOTEBOOK_PORT)/ (open the URL with the token that Jupyter prints below); profile $(PROFILE) (PROFILE=... or MIA_PROFILE)"; \
+	cd notebooks && MIA_PROFILE=$(PROFILE) exec $$ui --ip=$(NOTEBOOK_IP) --port=$(NOTEBOOK_PORT) --no-browser $$root $(NOTEBOOK_ARGS)
 
 clean:
 	rm -rf dist build .jupyter

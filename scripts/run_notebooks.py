@@ -121,10 +121,8 @@ def main() -> int:
 
     profile = resolve_profile(args.profile)
     args.profile = profile["name"]
-    os.environ["MIA_PROFILE"] = args.profile  # the kernel inherits it
-    if args.profile == "smoke" and not os.environ.get("MIA_FIGURES_DIR"):
-        # Smoke figures prove the pipeline; they must not replace a real run's figures/.
-        os.environ["MIA_FIGURES_DIR"] = str(ROOT / "build" / "figures" / "smoke")
+    # The kernel inherits it (and with it where figures go: smoke ones to build/figures/smoke/).
+    os.environ["MIA_PROFILE"] = args.profile
     timeout = args.timeout or int(os.environ.get("MIA_CELL_TIMEOUT", profile["cellTimeoutSec"]))
     paths = [Path(p).resolve() for p in args.notebooks] or sorted((ROOT / "notebooks").glob("*.ipynb"))
     missing = [str(p) for p in paths if not p.exists()]

@@ -43,6 +43,19 @@ else
   say "Jupyter found ($PY: nbclient $("$PY" -c 'import nbclient; print(nbclient.__version__)'))"
 fi
 
+# --- Debian's Notebook UI (only `make notebook` needs it; the runner drives the kernel itself) ---
+if ! command -v jupyter-notebook >/dev/null && ! command -v jupyter-lab >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing Debian's jupyter-notebook (the UI behind make notebook)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq --no-install-recommends jupyter-notebook >/dev/null 2>&1 \
+      || { apt-get update -qq && apt-get install -y -qq --no-install-recommends jupyter-notebook >/dev/null; } \
+      || say "WARNING: apt-get install jupyter-notebook failed; make notebook will say how to install it"
+  else
+    say "no notebook UI (only make notebook needs one): sudo apt-get install jupyter-notebook"
+  fi
+fi
+
 # --- Debian's h5py: the tests write Keras-layout .h5 weight files with it -------------------
 if ! "$PY" -c "import h5py" 2>/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -121,8 +134,16 @@ else
 fi
 
 # --- compile src/ (notebooks import dist/, see README) ---------------------------------------
-# From clean, so no compiled test or module outlives its deleted source.
-say "compiling TypeScript (tsc)"
-rm -rf dist
-node_modules/.bin/tsc -p tsconfig.json
+# From clean, so no compiled test or module outlives its deleted source; skipped when no source,
+# its list, tsconfig.json or the installed packages changed since the last compile.
+stamp=dist/.sources
+sources=$( { find src test bench types -name '*.ts' -printf '%p %T@ %s\n' 2>/dev/null | sort; sha1sum tsconfig.json node_modules/.package-lock.json; } | sha1sum | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sources" ]; then
+  say "compiled TypeScript up to date (dist/)"
+else
+  say "compiling TypeScript (tsc)"
+  rm -rf dist
+  node_modules/.bin/tsc -p tsconfig.json
+  echo "$sources" >"$stamp"
+fi
 say "done"

@@ -9,7 +9,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import sharp from "sharp";
 import { DataFrame } from "danfojs";
-import { closeBrowser, exportFigure, exportImage, figureHtml, renderFigure, saveTable } from "../src/plots";
+import { closeBrowser, exportFigure, exportImage, figureHtml, figuresDir, renderFigure, saveTable } from "../src/plots";
+import { REPO_ROOT } from "../src/config/paths";
 
 after(closeBrowser);
 
@@ -82,4 +83,11 @@ test("INDEX.md lists a figure and a table of the same name both; re-exporting ei
   assert.match(index, /\| Spread \(table, again\) \| \[csv\]\(why_spread\.csv\) \|/);
   assert.doesNotMatch(index, /Spread \(table\) \|/);
   assert.equal(JSON.parse(fs.readFileSync(path.join(dir, "index.json"), "utf8")).length, 2);
+});
+
+test("figuresDir: MIA_FIGURES_DIR, else figures/; smoke figures (MIA_PROFILE=smoke, however the kernel was started) go to build/figures/smoke", () => {
+  assert.equal(figuresDir({}), path.join(REPO_ROOT, "figures"));
+  assert.equal(figuresDir({ MIA_PROFILE: "cpu" }), path.join(REPO_ROOT, "figures"));
+  assert.equal(figuresDir({ MIA_PROFILE: " Smoke " }), path.join(REPO_ROOT, "build", "figures", "smoke"));
+  assert.equal(figuresDir({ MIA_PROFILE: "smoke", MIA_FIGURES_DIR: "/tmp/f" }), "/tmp/f");
 });
