@@ -59,7 +59,9 @@ bench: setup
 NOTEBOOK_PORT ?= 8888
 NOTEBOOK_IP ?= 127.0.0.1
 NOTEBOOK_ARGS ?=
-notebook lab: setup
+# NOTEBOOK_DEPS= skips the set-up (the live-session test serves the dist/ it is running from).
+NOTEBOOK_DEPS ?= setup
+notebook lab: $(NOTEBOOK_DEPS)
 	@if command -v jupyter-notebook >/dev/null; then ui=jupyter-notebook; \
 	elif command -v jupyter-lab >/dev/null; then ui=jupyter-lab; \
 	else echo "No Jupyter UI installed. On Debian: sudo apt-get install jupyter-notebook (then 'make notebook')." >&2; exit 1; fi; \

@@ -47,9 +47,16 @@ def kernel_name() -> str:
     return "tslab"
 
 
+PLOTLY = ROOT / "node_modules" / "plotly.js-dist-min" / "plotly.min.js"
+
+
 def export_html(nb, dest: Path) -> None:
+    """nbconvert's HTML with plotly.js inlined once in the head, so every figure is live."""
     from nbconvert import HTMLExporter
     body, _ = HTMLExporter().from_notebook_node(nb)
+    if PLOTLY.exists() and "mia-plotly" in body:
+        lib = PLOTLY.read_text(encoding="utf-8").replace("</script", "<\\/script")
+        body = body.replace("<head>", f'<head>\n<script type="text/javascript">{lib}</script>', 1)
     dest.write_text(body, encoding="utf-8")
 
 

@@ -99,6 +99,13 @@ cat >"$kdir/kernel.json" <<JSON
 JSON
 say "tslab kernel registered in $root/$kdir (use JUPYTER_PATH=$root/.jupyter)"
 
+# --- plotly.js beside the notebooks: a live Notebook session's figures load it from the server ---
+mkdir -p notebooks/lib
+if ! cmp -s node_modules/plotly.js-dist-min/plotly.min.js notebooks/lib/plotly.min.js; then
+  cp node_modules/plotly.js-dist-min/plotly.min.js notebooks/lib/plotly.min.js
+  say "plotly.js copied to notebooks/lib/ (served to live figures by make notebook)"
+fi
+
 # --- the oneDNN addon (optional: native convolutions and batch-norm loops for the wasm backend) --
 # native/dnnl/mia_dnnl.cc over Debian's libdnnl-dev, built with g++ against Node's own headers into
 # build/native/. Without it everything still works on XNNPACK, only slower; MIA_NATIVE=0 skips it.

@@ -34,7 +34,11 @@ test("exportFigure writes png/svg/html named after the paper figure and regenera
   await exportFigure(heat, { name: "F-saliency_demo", paper: "F-saliency", title: "Saliency demo" }, { dir });
   await exportFigure(line, { name: "F-acc_cxr", paper: "F-acc", title: "Accuracy vs eps, chest X-ray (rerun)", notebook: "03-attacks", cell: "8" }, { dir });
   for (const ext of ["png", "svg", "html"]) assert.ok(fs.statSync(path.join(dir, `F-acc_cxr.${ext}`)).size > 100, ext);
-  assert.ok(fs.readFileSync(path.join(dir, "F-acc_cxr.html"), "utf8").includes("plotly.js v"), "standalone: plotly inlined");
+  // The pages load one copy of plotly.js from their own folder; each also holds its PNG for pages without scripts.
+  const page = fs.readFileSync(path.join(dir, "F-acc_cxr.html"), "utf8");
+  assert.ok(page.includes('<script type="text/javascript" src="plotly.min.js"></script>') && page.includes("data:image/png;base64,"));
+  assert.ok(page.length < 1_000_000, `${page.length} characters: the library is not inlined`);
+  assert.deepEqual(fs.readFileSync(path.join(dir, "plotly.min.js")), fs.readFileSync(require.resolve("plotly.js-dist-min")));
   const index = fs.readFileSync(path.join(dir, "INDEX.md"), "utf8");
   const rows = index.split("\n").filter((l) => l.startsWith("| F-"));
   assert.equal(rows.length, 2, "re-export replaces its row");

@@ -36,6 +36,11 @@ test("figureHtml: embeds plotly.js only when asked, and cannot be broken out of 
   assert.match(withLib, /plotly\.js v\d+\.\d+\.\d+/);
   assert.ok(withLib.length > 1_000_000, "the whole plotly.js bundle is inlined (no CDN)");
   assert.ok(withLib.indexOf("plotly.js v") < withLib.indexOf('<div id="p2"'), "library before the plot");
+  // Without the library the script asks the Jupyter server for it (lib/ beside the notebook), once per page.
+  assert.ok(bare.includes('"lib/plotly.min.js"') && bare.includes('base+"files/"') && bare.includes("__miaPlotlyLoading"));
+  const linked = figureHtml(fig, { id: "p3", librarySrc: "plotly.min.js" });
+  assert.match(linked, /^<script type="text\/javascript" src="plotly\.min\.js"><\/script>\n<div id="p3"/);
+  assert.ok(linked.length < 10_000);
 });
 
 test("tableHtml: one header cell per column, one row per index label, values escaped and rounded", () => {

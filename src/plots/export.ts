@@ -10,7 +10,7 @@ import type { Page } from "playwright-core";
 import { REPO_ROOT } from "../config/paths";
 import { writeFileAtomic } from "../config/io";
 import { newPage } from "./browser";
-import { figureHtml, plotlySource, type Figure } from "./plotly";
+import { figureHtml, PLOTLY_FILE, plotlyPath, plotlySource, type Figure } from "./plotly";
 
 let page: Promise<Page> | undefined;
 
@@ -90,9 +90,12 @@ export async function exportFigure(fig: Figure, entry: FigureEntry, options: { d
   const files = { png: path.join(dir, `${entry.name}.png`), svg: path.join(dir, `${entry.name}.svg`), html: path.join(dir, `${entry.name}.html`) };
   writeFileAtomic(files.png, png, FIGURES_HINT);
   writeFileAtomic(files.svg, svg, FIGURES_HINT);
+  // The page loads plotly.js from its own folder: one copy of the library for every figure.
+  const lib = path.join(dir, PLOTLY_FILE);
+  if (!fs.existsSync(lib) || fs.statSync(lib).size !== fs.statSync(plotlyPath()).size) writeFileAtomic(lib, fs.readFileSync(plotlyPath()), FIGURES_HINT);
   writeFileAtomic(
     files.html,
-    `<!doctype html><html><head><meta charset="utf-8"><title>${entry.title.replace(/</g, "&lt;")}</title></head><body>\n${figureHtml(fig, { includeLibrary: true, id: "fig" })}\n</body></html>\n`,
+    `<!doctype html><html><head><meta charset="utf-8"><title>${entry.title.replace(/</g, "&lt;")}</title></head><body>\n${figureHtml(fig, { librarySrc: PLOTLY_FILE, id: "fig", fallbackPng: png })}\n</body></html>\n`,
   );
   recordInIndex(dir, entry, ["png", "svg", "html"]);
   return files;

@@ -1,12 +1,11 @@
 /**
- * Showing figures inline in a notebook: the interactive HTML (plotly.js embedded once per kernel
- * session), the plotly JSON and a static PNG. Apart from plotly.ts so that the figure format
+ * Showing figures inline in a notebook: the interactive HTML (each figure finds plotly.js on its
+ * own: see plotly.ts), the plotly JSON and a static PNG. Apart from plotly.ts so that the figure format
  * does not depend on the exporter (export.ts builds on plotly.ts, this builds on both).
  */
 import { display, inNotebook } from "./display";
 import { figureHtml, type Figure } from "./plotly";
 
-let libraryEmbedded = false;
 let pngUnavailable: string | undefined;
 
 /**
@@ -31,8 +30,7 @@ export async function showFigure(fig: Figure): Promise<void> {
       console.warn(`[plots] no static PNG beside interactive figures (${pngUnavailable})`);
     }
   }
-  const html = figureHtml(fig, { includeLibrary: !libraryEmbedded, fallbackPng: png });
-  libraryEmbedded = true;
+  const html = figureHtml(fig, { fallbackPng: png });
   display({
     "text/html": html,
     "application/vnd.plotly.v1+json": { data: fig.data, layout: fig.layout ?? {}, config: fig.config ?? {} },
