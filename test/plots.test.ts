@@ -123,3 +123,22 @@ test("map rows: bilinear resize keeps constants and linear ramps, quantiles inte
   assert.equal(row.images.length, 2);
   assert.equal(row.images[0].length, 2 * 2 * 3, "maps are upsampled to size x size RGB");
 });
+
+test("accuracyCurvesFigure: each attack its own colour, dash and marker; panels named; a grid with few empty slots", async () => {
+  const { accuracyCurvesFigure, panelGrid, ATTACK_STYLE } = await import("../src/plots/attack.js");
+  assert.deepEqual(panelGrid(4, 3), { rows: 2, columns: 2 });
+  assert.deepEqual(panelGrid(5, 3), { rows: 2, columns: 3 });
+  assert.deepEqual(panelGrid(4, 4), { rows: 1, columns: 4 });
+  assert.deepEqual(panelGrid(1, 4), { rows: 1, columns: 1 });
+  const pts = (acc: number) => ["fgsm", "bim", "pgd", "cw"].flatMap((attack) => [0, 0.5, 1].map((eps) => ({ attack, eps, accuracy: eps === 0 ? 0.9 : acc })));
+  const fig = accuracyCurvesFigure({ cxr: pts(0), derm: pts(0.1), cxr3: pts(0), "derm-3": pts(0) }, { columns: 3, panelTitles: { cxr: "Chest X-ray <binary>" } });
+  const traces = fig.data as Array<{ line: { dash: string }; marker: { symbol: string }; name: string }>;
+  // Identical curves (every attack at 0%) stay distinguishable: no two attacks share dash or marker.
+  const first = traces.slice(0, 4);
+  assert.equal(new Set(first.map((t) => t.line.dash)).size, 4);
+  assert.equal(new Set(first.map((t) => t.marker.symbol)).size, 4);
+  assert.deepEqual(first.map((t) => t.marker.symbol), ["fgsm", "bim", "pgd", "cw"].map((a) => ATTACK_STYLE[a].symbol));
+  assert.deepEqual((fig.layout as { grid: { rows: number; columns: number } }).grid, { rows: 2, columns: 2, pattern: "independent" } as never);
+  const notes = (fig.layout!.annotations as Array<{ text: string }>).map((a) => a.text);
+  assert.deepEqual(notes, ["<b>Chest X-ray &lt;binary&gt;</b>", "<b>derm</b>", "<b>cxr3</b>", "<b>derm-3</b>"]);
+});

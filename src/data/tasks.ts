@@ -233,6 +233,11 @@ export function getTask(name: string): TaskSpec {
   return t;
 }
 
+/** Readable names for figure panels and tables: each built-in task's title, the name itself otherwise. */
+export function taskTitles(names: readonly string[]): Record<string, string> {
+  return Object.fromEntries(names.map((n) => [n, TASKS.get(n.trim().toLowerCase())?.title ?? n]));
+}
+
 export { HAM10000_CLASSES };
 
 /** A user's own data, in one of the layouts the built-in tasks use. */

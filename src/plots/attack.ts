@@ -13,12 +13,28 @@ export interface EpsPoint {
 
 const ATTACK_LABEL: Record<string, string> = { fgsm: "FGSM", bim: "BIM", pgd: "PGD", cw: "CW-L∞" };
 const ATTACK_COLOR: Record<string, string> = { fgsm: "#1f77b4", bim: "#ff7f0e", pgd: "#d62728", cw: "#2ca02c" };
+/** Equal curves must not hide each other: each attack has its own dash and marker too (and the
+ *  later ones are drawn smaller, so a marker under another still shows). */
+export const ATTACK_STYLE: Record<string, { dash: string; symbol: string; size: number }> = {
+  fgsm: { dash: "solid", symbol: "circle", size: 10 },
+  bim: { dash: "dash", symbol: "square-open", size: 10 },
+  pgd: { dash: "dot", symbol: "diamond", size: 7 },
+  cw: { dash: "dashdot", symbol: "x-thin-open", size: 9 },
+};
 
-/** One panel per task, one line per attack; x = eps in /255, y = accuracy %. */
-export function accuracyCurvesFigure(byTask: Record<string, readonly EpsPoint[]>, o: { title?: string; maxEps?: number; columns?: number } = {}): Figure {
+/** Panels in a grid that leaves as few empty slots as `maxColumns` allows (4 panels: 2 x 2, not 3 + 1). */
+export function panelGrid(n: number, maxColumns: number): { rows: number; columns: number } {
+  const rows = Math.ceil(Math.max(1, n) / Math.max(1, maxColumns));
+  return { rows, columns: Math.ceil(Math.max(1, n) / rows) };
+}
+
+/**
+ * One panel per task, one line per attack; x = eps in /255, y = accuracy %. `panelTitles` names
+ * the panels (e.g. "Chest X-ray: pneumonia vs normal" for cxr); the task id otherwise.
+ */
+export function accuracyCurvesFigure(byTask: Record<string, readonly EpsPoint[]>, o: { title?: string; maxEps?: number; columns?: number; panelTitles?: Record<string, string> } = {}): Figure {
   const tasks = Object.keys(byTask);
-  const columns = Math.min(o.columns ?? 4, Math.max(1, tasks.length));
-  const rows = Math.ceil(tasks.length / columns);
+  const { rows, columns } = panelGrid(tasks.length, o.columns ?? 4);
   const data: Figure["data"] = [];
   const annotations: NonNullable<NonNullable<Figure["layout"]>["annotations"]> = [];
   const layout: Record<string, unknown> = {};
@@ -36,14 +52,16 @@ export function accuracyCurvesFigure(byTask: Record<string, readonly EpsPoint[]>
         name: ATTACK_LABEL[a] ?? a,
         legendgroup: a,
         showlegend: i === 0,
-        line: { color: ATTACK_COLOR[a] },
+        line: { color: ATTACK_COLOR[a], dash: ATTACK_STYLE[a]?.dash as never, width: 2 },
+        marker: { color: ATTACK_COLOR[a], symbol: ATTACK_STYLE[a]?.symbol as never, size: ATTACK_STYLE[a]?.size ?? 8 },
         xaxis: `x${ax}`,
         yaxis: `y${ax}`,
       });
     }
     layout[`xaxis${ax}`] = { title: { text: "ε (/255)" }, rangemode: "tozero" };
     layout[`yaxis${ax}`] = { title: { text: i % columns === 0 ? "accuracy %" : "" }, range: [0, 102] };
-    annotations.push({ text: `<b>${task}</b>`, xref: `x${ax} domain` as never, yref: `y${ax} domain` as never, x: 0.5, y: 1.12, showarrow: false });
+    const label = (o.panelTitles?.[task] ?? task).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+    annotations.push({ text: `<b>${label}</b>`, xref: `x${ax} domain` as never, yref: `y${ax} domain` as never, x: 0.5, y: 1.12, showarrow: false, font: { size: columns > 2 ? 11 : 13 } });
   });
   return {
     data,
