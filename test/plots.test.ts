@@ -142,3 +142,17 @@ test("accuracyCurvesFigure: each attack its own colour, dash and marker; panels 
   const notes = (fig.layout!.annotations as Array<{ text: string }>).map((a) => a.text);
   assert.deepEqual(notes, ["<b>Chest X-ray &lt;binary&gt;</b>", "<b>derm</b>", "<b>cxr3</b>", "<b>derm-3</b>"]);
 });
+
+test("rocFigure: a chance diagonal and a title per panel, one legend entry per detector, no empty grid slot", async () => {
+  const { rocFigure } = await import("../src/plots/roc.js");
+  const line = (name: string) => ({ name, fpr: [0, 0.5, 1], tpr: [0, 0.8, 1] });
+  const fig = rocFigure({ cxr: [line("kd"), line("lid")], derm: [line("kd")], dr: [line("kd"), line("lid")], cifar10: [line("lid")] }, { panelTitles: { cxr: "Chest X-ray" }, columns: 3 });
+  const traces = fig.data as Array<{ name: string; showlegend: boolean; x: number[]; xaxis: string }>;
+  assert.equal(traces.filter((t) => t.name === "chance").length, 4, "a diagonal in every panel");
+  assert.deepEqual(traces.filter((t) => t.name === "chance")[0].x, [0, 1]);
+  assert.deepEqual(traces.filter((t) => t.showlegend).map((t) => t.name), ["chance", "kd", "lid"], "each name once in the legend");
+  assert.deepEqual((fig.layout as { grid: object }).grid, { rows: 2, columns: 2, pattern: "independent" });
+  const notes = (fig.layout!.annotations as Array<{ text: string }>).map((a) => a.text);
+  assert.deepEqual(notes, ["<b>Chest X-ray</b>", "<b>derm</b>", "<b>dr</b>", "<b>cifar10</b>"]);
+  assert.equal((fig.layout as Record<string, { title: { text: string } }>).xaxis2.title.text, "false positive rate", "panel names are not folded into the axis titles");
+});

@@ -12,3 +12,4 @@ export * from "./attack";
 export * from "./landscape";
 export * from "./maps";
 export * from "./embedding";
+export * from "./roc";
