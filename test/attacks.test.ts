@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import { tf, initBackend, createEngine, type Engine } from "../src/backend";
 import { customTask, loadTask } from "../src/data";
-import { accuracyVsEps, attackTask, BIM, CWL2, CWLinf, DeepFool, epsAtHalf, FGSM, loadAdversarialSet, PGD, predictLabels, robustRadii } from "../src/attacks";
+import { accuracyVsEps, attackTask, reportGrids, BIM, CWL2, CWLinf, DeepFool, epsAtHalf, FGSM, loadAdversarialSet, PGD, predictLabels, robustRadii } from "../src/attacks";
 import { buildModel } from "../src/models";
 import { PROFILES } from "../src/config";
 import { train } from "../src/train";
@@ -310,6 +310,8 @@ test("attackTask: sweeps every attack on class-balanced test images, caches them
     const c3 = await attackTask("cxr", { ...co, grids: { pgd: [0.5, 1] } });
     assert.equal(c3.computed, 0, "a prefix of the cached grid is all cached");
     assert.deepEqual(c3.rows, c1.rows);
+    assert.deepEqual(reportGrids(PROFILES.cpu).pgd, [0.1, 0.3, 0.5, 0.7, 1, 2, 8], "the profile grid and the summary budgets");
+    assert.deepEqual(reportGrids(PROFILES.cpu).fgsm, [0.3, 0.5, 1, 2, 4, 8]);
     const c4 = await attackTask("cxr", { ...co, grids: { pgd: [0.25, 0.5, 1] } });
     assert.equal(c4.computed, 3, "a budget inserted below recomputes every point above it");
     // Saved sets: a damaged meta.json, a truncated x_adv.npy or out-of-range pixels are never reused; the set is written again whole.

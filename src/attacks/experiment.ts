@@ -59,6 +59,17 @@ export interface TaskAttackResult {
 
 const GRID_OF: Record<LinfAttackName, keyof EpsGrids> = { fgsm: "fgsm", bim: "bim", pgd: "pgd", cw: "cw" };
 
+/**
+ * Each attack's profile grid with the summary budgets (profile.reportEps) added: what the
+ * notebooks' summary tables ask for. A cumulative sweep reuses its cached points only up to the
+ * first budget where two grids differ, so asking for the summary budgets alone would recompute
+ * (and replace) the whole sweep; with this grid only the budgets beyond the profile's are new.
+ */
+export function reportGrids(profile: Profile): EpsGrids {
+  const union = (g: readonly number[]) => [...new Set([...g, ...profile.reportEps])].sort((a, b) => a - b);
+  return { fgsm: union(profile.epsGrid.fgsm), bim: union(profile.epsGrid.bim), pgd: union(profile.epsGrid.pgd), cw: union(profile.epsGrid.cw) };
+}
+
 export async function attackTask(task: string, o: TaskAttackOptions = {}): Promise<TaskAttackResult> {
   const profile = typeof o.profile === "object" ? o.profile : resolveProfile(o.profile);
   const attacks = o.attacks ?? LINF_ATTACKS;
