@@ -10,8 +10,9 @@ import { tf, initBackend, createEngine, type Engine } from "../src/backend";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { blackBoxProfile, blackBoxRoot, crossEntropyRows, lossAt, lossIncreaseRatio, lossLandscape, PAPER_GRID, sharpness, sharpnessPerImage, trainBlackBox, validateGrid } from "../src/landscape";
+import { crossEntropyRows, lossAt, lossIncreaseRatio, lossLandscape, PAPER_GRID, sharpness, sharpnessPerImage, validateGrid } from "../src/landscape";
 import { PROFILES } from "../src/config";
+import { blackBoxProfile, blackBoxRoot, trainBlackBox } from "../src/train";
 import { landscapeFigure } from "../src/plots";
 
 const SIDE = 4;

@@ -1,2 +1,1 @@
 export * from "./landscape";
-export * from "./black-box";

@@ -5,3 +5,4 @@ export * from "./checkpoint";
 export * from "./memory";
 
 export * from "./trainer";
+export * from "./black-box";

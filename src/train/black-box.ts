@@ -6,7 +6,7 @@
  */
 import * as path from "node:path";
 import { resolveProfile, type Profile, type ProfileName } from "../config";
-import { modelsRoot, train, type TrainOptions, type TrainResult } from "../train/trainer";
+import { modelsRoot, train, type TrainOptions, type TrainResult } from "./trainer";
 
 export interface BlackBoxOptions extends Pick<TrainOptions, "workers" | "pool" | "quiet" | "force"> {
   readonly profile?: Profile | ProfileName;
