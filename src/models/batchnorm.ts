@@ -10,6 +10,7 @@
  * MIA_FUSED_BN=0 turns the closed form off (the stock graph) for comparisons.
  */
 import { tf } from "../backend/tf";
+import { registerWorkerModule } from "../backend/parallel/pool";
 
 type BatchNormArgs = Parameters<typeof tf.layers.batchNormalization>[0];
 
@@ -86,3 +87,6 @@ tf.serialization.registerClass(BatchNormalization as unknown as tf.serialization
 export function batchNormalization(args: BatchNormArgs): tf.layers.Layer {
   return new BatchNormalization(args);
 }
+
+// Wasm workers load this file too, so that they deserialise the layers it registers.
+registerWorkerModule(__filename);

@@ -5,6 +5,7 @@
  * tf.conv2d's registered gradient computes only what the backward pass asks for.
  */
 import { tf, tfSeed } from "../backend/tf";
+import { registerWorkerModule } from "../backend/parallel/pool";
 
 export interface ConvConfig {
   filters: number;
@@ -57,3 +58,6 @@ export class Conv2D extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(Conv2D);
+
+// Wasm workers load this file too, so that they deserialise the layers it registers.
+registerWorkerModule(__filename);

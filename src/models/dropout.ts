@@ -9,6 +9,7 @@
 import { isMainThread, workerData } from "node:worker_threads";
 import { tf, tfSeed } from "../backend/tf";
 import { trainingStep } from "../backend/step";
+import { registerWorkerModule } from "../backend/parallel/pool";
 
 /** 0 on the main thread, 1 + the worker's index in a WasmPool. */
 const lane = isMainThread ? 0 : 1 + Number((workerData as { index?: number } | null)?.index ?? 0);
@@ -35,3 +36,6 @@ tf.serialization.registerClass(Dropout as unknown as tf.serialization.Serializab
 export function dropout(args: DropoutArgs): tf.layers.Layer {
   return new Dropout(args);
 }
+
+// Wasm workers load this file too, so that they deserialise the layers it registers.
+registerWorkerModule(__filename);

@@ -6,6 +6,7 @@
  * The blur is two 1-D convolutions with fixed weights (regular conv2d, fast on every backend).
  */
 import { tf } from "../backend/tf";
+import { registerWorkerModule } from "../backend/parallel/pool";
 
 export type Preprocess = "none" | "local-contrast" | "caffe";
 
@@ -109,3 +110,6 @@ export function applyPreprocess(input: tf.SymbolicTensor, kind: Preprocess | und
   if (kind === undefined || kind === "none") return input;
   throw new Error(`Unknown preprocessing '${kind as string}': use none, local-contrast or caffe.`);
 }
+
+// Wasm workers load this file too, so that they deserialise the layers it registers.
+registerWorkerModule(__filename);

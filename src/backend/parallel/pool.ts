@@ -59,6 +59,13 @@ export interface PoolModel {
   readonly model: tf.LayersModel;
 }
 
+/** Modules every worker loads before its first model: the ones that register custom layers for
+ *  modelFromJSON. A higher floor (models/) adds itself here, so the pool never imports it. */
+const workerModules = new Set<string>();
+export function registerWorkerModule(file: string): void {
+  workerModules.add(file);
+}
+
 export class WasmPool {
   private constructor(private readonly channels: Channel[]) {}
 
@@ -71,7 +78,7 @@ export class WasmPool {
     if (!(n >= 1)) throw new Error(`WasmPool needs at least one worker, got ${n}`);
     const file = path.join(__dirname, "worker.js");
     // workerData.index: a stable per-pool index (threadIds keep growing over a process), for seeds.
-    const channels = Array.from({ length: n }, (_, index) => new Channel(new Worker(file, { workerData: { index } })));
+    const channels = Array.from({ length: n }, (_, index) => new Channel(new Worker(file, { workerData: { index, modules: [...workerModules] } })));
     const pool = new WasmPool(channels);
     try {
       await Promise.all(channels.map((c) => c.send({ type: "init" })));

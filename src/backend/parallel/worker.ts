@@ -3,15 +3,17 @@
  * replicas of the models the main thread sends. Node cannot start wasm's own threads, so
  * parallelism comes from several of these, each on its own core.
  */
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 import "@tensorflow/tfjs-backend-wasm";
 import { tf } from "../tf";
 import { registerWasmKernels } from "../wasm-kernels";
 import { registerGradients } from "../gradients";
-import "../../models"; // registers the custom layers for modelFromJSON
 import type { Envelope, Request, Response } from "./protocol";
 import { lossSum } from "./loss";
 import { withTrainingStep } from "../step";
+
+// The modules that register custom layers for modelFromJSON (models/ adds itself: registerWorkerModule).
+for (const m of (workerData as { modules?: string[] } | null)?.modules ?? []) require(m);
 
 const models = new Map<string, tf.LayersModel>();
 /** Sub-models exposing named layers, per model key and layer list (they share the model's weights). */
