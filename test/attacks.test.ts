@@ -255,6 +255,10 @@ test("sweeps never attack an image the model gets wrong when clean; cumulative s
   assert.deepEqual(rest.map((r) => r.survived), cumulative.slice(3).map((r) => r.survived));
   await assert.rejects(accuracyVsEps(local, x, y, { attack: "bim", grid: [1], alive: "101" }), /'alive' continues a cumulative sweep and needs one 0\/1 per image \(6\); got 3 character\(s\) on an independent sweep/);
   await assert.rejects(accuracyVsEps(local, x, y, { attack: "bim", grid: [1], mode: "both" as never }), /Unknown sweep mode 'both'/);
+  // The caller's clean predictions are used as they are (attackTask has them already).
+  const given = await accuracyVsEps(local, x, y, { attack: "bim", grid, steps: 2, mode: "cumulative", predClean: Int32Array.from(VALUES.map((v) => (v > 0.5 ? 1 : 0))) });
+  assert.deepEqual(given.map((r) => r.survived), cumulative.map((r) => r.survived));
+  await assert.rejects(accuracyVsEps(local, x, y, { attack: "bim", grid: [1], predClean: new Int32Array(2) }), /predClean holds 2 predictions for 6 images/);
   tf.dispose([x, y]);
 });
 

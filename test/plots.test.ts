@@ -125,7 +125,8 @@ test("map rows: bilinear resize keeps constants and linear ramps, quantiles inte
 });
 
 test("accuracyCurvesFigure: each attack its own colour, dash and marker; panels named; a grid with few empty slots", async () => {
-  const { accuracyCurvesFigure, panelGrid, ATTACK_STYLE } = await import("../src/plots/attack.js");
+  const { accuracyCurvesFigure, ATTACK_STYLE } = await import("../src/plots/attack.js");
+  const { panelGrid } = await import("../src/plots/panels.js");
   assert.deepEqual(panelGrid(4, 3), { rows: 2, columns: 2 });
   assert.deepEqual(panelGrid(5, 3), { rows: 2, columns: 3 });
   assert.deepEqual(panelGrid(4, 4), { rows: 1, columns: 4 });

@@ -19,7 +19,7 @@ import { loadTrained, requireSameTestSplit } from "../train/trainer";
 import { checkEps, predictLabels, type LabelMode } from "./attack";
 import { adversarialDir, collectAdversarial, RESULTS_HINT, resultsRoot, saveAdversarial, reusableSet } from "./save";
 import { requireWritable, writeFileAtomic } from "../config/io";
-import { accuracyVsEps, LINF_ATTACKS, linfAttack, type LinfAttackName, type SweepMode, type SweepRow } from "./sweep";
+import { accuracyVsEps, checkSweepMode, LINF_ATTACKS, linfAttack, type LinfAttackName, type SweepMode, type SweepRow } from "./sweep";
 
 export interface TaskAttackOptions extends EngineOptions {
   readonly profile?: Profile | ProfileName;
@@ -78,8 +78,7 @@ export async function attackTask(task: string, o: TaskAttackOptions = {}): Promi
   const labels = o.labels ?? "true";
   const seed = o.seed ?? 0;
   const saveEps = o.saveEps === undefined ? 1 : o.saveEps;
-  const sweepMode = o.sweep ?? profile.sweep;
-  if (sweepMode !== "independent" && sweepMode !== "cumulative") throw new Error(`Unknown sweep mode '${String(sweepMode)}': use "independent" or "cumulative".`);
+  const sweepMode = checkSweepMode(o.sweep ?? profile.sweep);
   const modeOf = (attack: string): SweepMode => (attack === "fgsm" ? "independent" : sweepMode);
   const t0 = Date.now();
   const { model, key, savedAt, result: record } = await loadTrained(task, { profile, model: o.model });
@@ -147,7 +146,8 @@ export async function attackTask(task: string, o: TaskAttackOptions = {}): Promi
         const cachedGrid = [...have.keys()].sort((a, b) => a - b);
         let k = 0;
         while (k < want.length && cachedGrid[k] === want[k]) k++;
-        for (const e of [...have.keys()]) if (!want.slice(0, k).includes(e)) have.delete(e);
+        const kept = new Set(want.slice(0, k));
+        for (const e of [...have.keys()]) if (!kept.has(e)) have.delete(e);
       }
       const missing = want.filter((e) => !have.has(e));
       const fromCache = want.length - missing.length;
@@ -161,6 +161,7 @@ export async function attackTask(task: string, o: TaskAttackOptions = {}): Promi
           clean: missing.includes(0),
           mode: modeOf(attack),
           alive: below?.survived,
+          predClean,
           steps,
           labels,
           seed,

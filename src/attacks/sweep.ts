@@ -64,6 +64,11 @@ export interface SweepRow {
  */
 export type SweepMode = "independent" | "cumulative";
 
+export function checkSweepMode(mode: unknown): SweepMode {
+  if (mode !== "independent" && mode !== "cumulative") throw new Error(`Unknown sweep mode '${String(mode)}': use "independent" or "cumulative".`);
+  return mode;
+}
+
 export interface SweepOptions extends LinfOptions {
   readonly attack: string;
   /** Budgets in /255 units; 0 (clean accuracy) is added when missing unless `clean` is false. */
@@ -76,6 +81,8 @@ export interface SweepOptions extends LinfOptions {
    *  the largest budget below this grid (the earlier point's `survived`). Default: the images the
    *  model classifies correctly when clean. */
   readonly alive?: string;
+  /** The model's clean predictions of x, when the caller has them (else computed here). */
+  readonly predClean?: Int32Array;
   /** Images per attack call (default 64). */
   readonly batchSize?: number;
   readonly onPoint?: (row: SweepRow) => void;
@@ -92,16 +99,16 @@ export async function accuracyVsEps(target: Engine, x: tf.Tensor4D, y: tf.Tensor
   const grid = [...new Set([...(o.clean === false ? [] : [0]), ...o.grid.map((e) => checkEps(e))])].sort((a, b) => a - b);
   linfAttack(o.attack, target, 1, o); // validates the name before any work
   const labels = o.labels ?? "true";
-  const mode = o.mode ?? "independent";
-  if (mode !== "independent" && mode !== "cumulative") throw new Error(`Unknown sweep mode '${String(mode)}': use "independent" or "cumulative".`);
+  const mode = checkSweepMode(o.mode ?? "independent");
   const batch = o.batchSize ?? 64;
   const n = x.shape[0];
   if (o.alive !== undefined && (mode !== "cumulative" || o.alive.length !== n || /[^01]/.test(o.alive)))
     throw new Error(`accuracyVsEps: 'alive' continues a cumulative sweep and needs one 0/1 per image (${n}); got ${o.alive.length} character(s)${mode === "cumulative" ? "" : " on an independent sweep"}`);
   const yTrue = Int32Array.from(await y.data());
   // Clean predictions once (in batches): the clean point, and which images are worth attacking.
-  const predClean = new Int32Array(n);
-  for (let i = 0; i < n; i += batch) {
+  if (o.predClean !== undefined && o.predClean.length !== n) throw new Error(`accuracyVsEps: predClean holds ${o.predClean.length} predictions for ${n} images`);
+  const predClean = o.predClean ?? new Int32Array(n);
+  for (let i = 0; o.predClean === undefined && i < n; i += batch) {
     const b = Math.min(batch, n - i);
     const xb = tf.slice(x, [i, 0, 0, 0], [b, -1, -1, -1]) as tf.Tensor4D;
     const pred = await predictLabels(target, xb);

@@ -4,6 +4,7 @@
  */
 import type { Figure } from "./plotly";
 import type { GridRow } from "./grid";
+import { panelGrid, panelTitle } from "./panels";
 
 export interface EpsPoint {
   readonly attack: string;
@@ -21,12 +22,6 @@ export const ATTACK_STYLE: Record<string, { dash: string; symbol: string; size: 
   pgd: { dash: "dot", symbol: "diamond", size: 7 },
   cw: { dash: "dashdot", symbol: "x-thin-open", size: 9 },
 };
-
-/** Panels in a grid that leaves as few empty slots as `maxColumns` allows (4 panels: 2 x 2, not 3 + 1). */
-export function panelGrid(n: number, maxColumns: number): { rows: number; columns: number } {
-  const rows = Math.ceil(Math.max(1, n) / Math.max(1, maxColumns));
-  return { rows, columns: Math.ceil(Math.max(1, n) / rows) };
-}
 
 /**
  * One panel per task, one line per attack; x = eps in /255, y = accuracy %. `panelTitles` names
@@ -60,8 +55,7 @@ export function accuracyCurvesFigure(byTask: Record<string, readonly EpsPoint[]>
     }
     layout[`xaxis${ax}`] = { title: { text: "ε (/255)" }, rangemode: "tozero" };
     layout[`yaxis${ax}`] = { title: { text: i % columns === 0 ? "accuracy %" : "" }, range: [0, 102] };
-    const label = (o.panelTitles?.[task] ?? task).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-    annotations.push({ text: `<b>${label}</b>`, xref: `x${ax} domain` as never, yref: `y${ax} domain` as never, x: 0.5, y: 1.12, showarrow: false, font: { size: columns > 2 ? 11 : 13 } });
+    annotations.push(panelTitle(o.panelTitles?.[task] ?? task, ax, columns) as never);
   });
   return {
     data,

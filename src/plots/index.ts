@@ -13,3 +13,4 @@ export * from "./landscape";
 export * from "./maps";
 export * from "./embedding";
 export * from "./roc";
+export * from "./panels";

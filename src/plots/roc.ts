@@ -3,7 +3,7 @@
  * diagonal in every panel and the panel's name above it (not folded into the axis title).
  */
 import type { Figure } from "./plotly";
-import { panelGrid } from "./attack";
+import { panelGrid, panelTitle } from "./panels";
 
 export interface RocLine {
   readonly name: string;
@@ -30,8 +30,7 @@ export function rocFigure(panels: Record<string, readonly RocLine[]>, o: { title
     }
     layout[`xaxis${ax}`] = { title: { text: "false positive rate" }, range: [0, 1], constrain: "domain" };
     layout[`yaxis${ax}`] = { title: { text: i % columns === 0 ? "true positive rate" : "" }, range: [0, 1.02] };
-    const label = (o.panelTitles?.[p] ?? p).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-    annotations.push({ text: `<b>${label}</b>`, xref: `x${ax} domain`, yref: `y${ax} domain`, x: 0.5, y: 1.1, showarrow: false, font: { size: columns > 2 ? 11 : 13 } });
+    annotations.push(panelTitle(o.panelTitles?.[p] ?? p, ax, columns, 1.1));
   });
   return {
     data,
