@@ -29,6 +29,7 @@ unit: setup
 ## notebooks on a profile: make notebooks PROFILE=smoke
 notebooks: setup
 	$(PY) scripts/run_notebooks.py --profile $(PROFILE)
+	MIA_PROFILE=$(PROFILE) node dist/src/cli/main.js figures --check
 
 notebooks-smoke: setup
 	$(PY) scripts/run_notebooks.py --profile smoke
@@ -38,10 +39,12 @@ test: setup
 	node_modules/.bin/tsc -p tsconfig.json --noEmit
 	node --test dist/test/*.test.js
 	$(PY) scripts/run_notebooks.py --profile smoke
+	MIA_PROFILE=smoke node dist/src/cli/main.js figures --check
 
 run: setup
 	node dist/src/cli/main.js data --fetch --needed --profile $(PROFILE)
 	$(PY) scripts/run_notebooks.py --profile $(PROFILE)
+	MIA_PROFILE=$(PROFILE) node dist/src/cli/main.js figures --check
 
 ## data: download the public sets that are missing (MedMNIST+ 64x64, CIFAR-10 binary) into
 ## MIA_DATA_DIR, else data/: verified MD5s, resumable; 'mia data --sources' lists the rest

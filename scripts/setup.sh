@@ -84,6 +84,17 @@ else
   say "Chromium found ($(command -v chromium || echo "$MIA_CHROMIUM"))"
 fi
 
+# --- a font for the labels of the image figures (sharp renders their SVG text with it) --------
+if ! { command -v fc-list >/dev/null && fc-list | grep -q "DejaVu Sans"; }; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing Debian's fonts-dejavu-core (labels of the image figures)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-dejavu-core fontconfig >/dev/null 2>&1 \
+      || say "WARNING: apt-get install fonts-dejavu-core failed; image figures may render their labels in a fallback font"
+  else
+    say "no DejaVu Sans font: image-figure labels use a fallback font (sudo apt-get install fonts-dejavu-core)"
+  fi
+fi
+
 # --- tslab kernelspec, project-local ---------------------------------------------------------
 # Lives in .jupyter/ (gitignored), found through JUPYTER_PATH, so the user's own Jupyter
 # configuration is never touched and the kernel always runs this checkout's tslab.

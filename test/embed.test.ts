@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { pca, tsne } from "../src/features";
-import { ADV_COLOR, CLEAN_COLOR, embeddingFigure, embeddingTraces } from "../src/plots";
+import { ADV_COLOR, CLEAN_COLOR, classKey, embeddingFigure, embeddingTraces } from "../src/plots";
 import { rng } from "../src/data/split";
 
 function gaussian(seed: number): () => number {
@@ -88,17 +88,32 @@ test("embedding figure: coloured by clean / adversarial (not diagnosis), class a
   const fig = embeddingFigure(
     [
       { title: "CXR · FGSM", points, isAdv, labels, classNames: ["normal", "pneumonia"] },
-      { title: "CXR · PGD", points, isAdv, labels, classNames: ["normal", "pneumonia"] },
+      { title: "Derm · PGD", points, isAdv, labels, classNames: ["mel", "nv"] },
     ],
     { symbolByClass: true },
   );
-  const t = fig.data as Array<{ name: string; marker: { color: string; symbol: string }; xaxis: string; showlegend: boolean; x: number[] }>;
-  assert.equal(t.length, 8, "2 panels x (clean, adversarial) x 2 classes");
+  const all = fig.data as Array<{ name: string; marker: { color: string; symbol: string }; xaxis: string; showlegend: boolean; x: number[] }>;
+  assert.equal(all.length, 10, "2 panels x (clean, adversarial) x 2 classes, and 2 legend-only traces");
+  const t = all.slice(0, 8);
   assert.deepEqual(t.slice(0, 4).map((a) => a.name), ["clean · normal", "clean · pneumonia", "adversarial · normal", "adversarial · pneumonia"]);
   assert.deepEqual(t.slice(0, 4).map((a) => a.marker.color), [CLEAN_COLOR, CLEAN_COLOR, ADV_COLOR, ADV_COLOR], "colour follows clean/adversarial only");
   assert.deepEqual(t.slice(0, 4).map((a) => a.marker.symbol), ["circle", "x", "circle", "x"], "symbol follows the class");
   assert.deepEqual(t.map((a) => a.xaxis), ["x", "x", "x", "x", "x2", "x2", "x2", "x2"]);
-  assert.deepEqual(t.map((a) => a.showlegend), [true, true, true, true, false, false, false, false]);
-  assert.deepEqual((fig.layout as { grid: unknown }).grid, { rows: 1, columns: 2, pattern: "independent" });
+  // The legend holds the colours only; each panel names its own classes' symbols (derm's are not cxr's).
+  assert.deepEqual(all.filter((a) => a.showlegend).map((a) => [a.name, a.marker.color]), [["clean", CLEAN_COLOR], ["adversarial", ADV_COLOR]]);
+  const notes = ((fig.layout as { annotations: Array<{ text: string }> }).annotations).map((a) => a.text);
+  assert.deepEqual(notes, ["<b>CXR · FGSM</b>", "● normal · ✕ pneumonia", "<b>Derm · PGD</b>", "● mel · ✕ nv"]);
+  assert.deepEqual((fig.layout as { grid: unknown }).grid, { rows: 1, columns: 2, pattern: "independent", ygap: 0.3 });
   assert.throws(() => embeddingTraces({ title: "bad", points: [0, 0, 1], isAdv: [0, 1] }), /n x 2/);
+});
+
+test("classKey: ten classes get ten distinct symbols, packed into short lines", () => {
+  const labels = [...Array(10).keys()];
+  const key = classKey({ title: "cifar10", points: new Array(20).fill(0), isAdv: new Array(10).fill(0), labels, classNames: labels.map((i) => `c${i}`) });
+  const lines = key.split("<br>");
+  assert.ok(lines.length >= 2 && lines.every((l) => l.length <= 26), lines.join(" / "));
+  const symbols = key.split(/<br>| · /).map((s) => s.split(" ")[0]);
+  assert.equal(new Set(symbols).size, 10);
+  const traces = embeddingTraces({ title: "cifar10", points: new Array(20).fill(0), isAdv: new Array(10).fill(0), labels }, { symbolByClass: true }) as Array<{ marker: { symbol: string } }>;
+  assert.equal(new Set(traces.map((t) => t.marker.symbol)).size, 10);
 });

@@ -78,12 +78,12 @@ test("saveTable writes a CSV (index first, quoting commas and quotes) and lists 
 test("INDEX.md lists a figure and a table of the same name both; re-exporting either replaces only its own entry", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mia-index-"));
   const df = new DataFrame({ auc: [0.9] }, { index: ["cxr"] });
-  const png = Buffer.from("89504e470d0a1a0a", "hex");
-  exportImage(png, { name: "why_spread", paper: "F-saliency", title: "Spread (image)" }, { dir });
+  const fig = { png: Buffer.from("89504e470d0a1a0a", "hex"), svg: "<svg/>", width: 1, height: 1, scale: 1, labels: [] };
+  exportImage(fig, { name: "why_spread", paper: "F-saliency", title: "Spread (image)" }, { dir });
   saveTable(df, { name: "why_spread", paper: "F-saliency", title: "Spread (table)" }, { dir });
   saveTable(df, { name: "why_spread", paper: "F-saliency", title: "Spread (table, again)" }, { dir });
   const index = fs.readFileSync(path.join(dir, "INDEX.md"), "utf8");
-  assert.match(index, /\| Spread \(image\) \| \[png\]\(why_spread\.png\) \|/);
+  assert.match(index, /\| Spread \(image\) \| \[png\]\(why_spread\.png\) · \[svg\]\(why_spread\.svg\) \|/);
   assert.match(index, /\| Spread \(table, again\) \| \[csv\]\(why_spread\.csv\) \|/);
   assert.doesNotMatch(index, /Spread \(table\) \|/);
   assert.equal(JSON.parse(fs.readFileSync(path.join(dir, "index.json"), "utf8")).length, 2);

@@ -139,6 +139,15 @@ test("landscapeFigure: one 3-D surface per dataset in its own scene, z = mean tr
     assert.equal(layout[sc].zaxis.title.text, "loss");
   }
   assert.ok(layout.scene.domain.x[1] <= layout.scene2.domain.x[0], "side by side");
+  // Each surface has its colour bar inside its own scene's column, titled.
+  for (const [k, t] of [t0, t1].entries()) {
+    assert.equal(t.showscale, true);
+    const cb = t.colorbar as { x: number; y: number; orientation: string; title: { text: string } };
+    assert.equal(cb.title.text, "loss");
+    const sc = layout[k === 0 ? "scene" : "scene2"].domain;
+    assert.ok(cb.x > sc.x[0] && cb.x < sc.x[1], `colour bar ${k} at x ${cb.x} inside [${sc.x}]`);
+    assert.ok(cb.orientation === "h" && cb.y < sc.y[0], `colour bar ${k} under its scene`);
+  }
   assert.throws(() => landscapeFigure({}), /at least one surface/);
 });
 

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DataFrame } from "danfojs";
 import sharp from "sharp";
-import { display, encodeBundle, figureHtml, heatmapRow, imageGridPng, imageRgb, inNotebook, quantile, resizeMap, tableHtml } from "../src/plots";
+import { capacityFigure, classCountFigure, display, encodeBundle, figureHtml, heatmapRow, imageGridPng, imageRgb, inNotebook, learningCurveFigure, quantile, resizeMap, tableHtml } from "../src/plots";
 
 test("encodeBundle: bytes become base64, JSON mime types stay objects, other objects are refused", () => {
   const out = encodeBundle({
@@ -156,4 +156,40 @@ test("rocFigure: a chance diagonal and a title per panel, one legend entry per d
   const notes = (fig.layout!.annotations as Array<{ text: string }>).map((a) => a.text);
   assert.deepEqual(notes, ["<b>Chest X-ray</b>", "<b>derm</b>", "<b>dr</b>", "<b>cifar10</b>"]);
   assert.equal((fig.layout as Record<string, { title: { text: string } }>).xaxis2.title.text, "false positive rate", "panel names are not folded into the axis titles");
+});
+
+test("learningCurveFigure: one colour per run, loss and accuracy/AUC in separate panels with [0, 1] ticks at 0.2", () => {
+  const h = (k: number) => [1, 2, 3].map((epoch) => ({ epoch, trainLoss: k / epoch, valLoss: k / epoch + 0.1, valAccuracy: 0.5 + 0.1 * epoch, valAuc: 0.6 + 0.1 * epoch }));
+  const fig = learningCurveFigure({ cxr: h(1), derm: h(2), cifar10: h(3) });
+  const t = fig.data as Array<{ name: string; line: { color: string; dash: string }; yaxis: string }>;
+  assert.equal(t.length, 12);
+  const colourOf = (run: string) => new Set(t.filter((x) => x.name.startsWith(`${run}:`)).map((x) => x.line.color));
+  for (const run of ["cxr", "derm", "cifar10"]) assert.equal(colourOf(run).size, 1, `${run}: one colour for its four curves`);
+  assert.equal(new Set(["cxr", "derm", "cifar10"].map((r) => [...colourOf(r)][0])).size, 3, "no colour reused across runs");
+  assert.deepEqual(t.slice(0, 4).map((x) => [x.yaxis, x.line.dash]), [["y", "solid"], ["y", "dot"], ["y2", "solid"], ["y2", "dash"]]);
+  const l = fig.layout as Record<string, any>;
+  assert.deepEqual([l.yaxis2.range, l.yaxis2.dtick, l.yaxis2.overlaying], [[0, 1.02], 0.2, undefined]);
+});
+
+test("capacityFigure: an empty figure says why it is empty", () => {
+  const fig = capacityFigure([], { maxEps: 2, emptyReason: "none of the 4 capacity models clearly beats the majority class" });
+  assert.match((fig.layout as { annotations: Array<{ text: string }> }).annotations[0].text, /No model to plot: none of the 4 capacity models/);
+  assert.equal((capacityFigure([{ task: "cxr", model: "cnn", params: 10, pgdAt1: 0.5, epsHalf: 1 }], { maxEps: 2 }).layout as { annotations?: unknown }).annotations, undefined);
+});
+
+test("classCountFigure: a line per family and budget, colour by budget, dash by family, missing budgets as gaps", () => {
+  const pts = [
+    { family: "chest X-ray", classes: 2, eps: 0.3, accuracy: 0.5 },
+    { family: "chest X-ray", classes: 3, eps: 0.3, accuracy: 0.2 },
+    { family: "chest X-ray", classes: 2, eps: 1, accuracy: 0 },
+    { family: "chest X-ray", classes: 3, eps: 1, accuracy: null },
+    { family: "dermoscopy", classes: 2, eps: 0.3, accuracy: 0.5 },
+    { family: "dermoscopy", classes: 3, eps: 0.3, accuracy: 0.2 },
+  ];
+  const t = classCountFigure(pts).data as Array<{ name: string; y: Array<number | null>; line: { color: string; dash: string } }>;
+  assert.deepEqual(t.map((x) => x.name), ["chest X-ray, ε 0.3/255", "chest X-ray, ε 1/255", "dermoscopy, ε 0.3/255"]);
+  assert.deepEqual(t[1].y, [0, null]);
+  assert.equal(t[0].line.color, t[2].line.color, "same budget, same colour");
+  assert.notEqual(t[0].line.dash, t[2].line.dash, "equal lines of two families still differ in dash");
+  assert.notEqual(t[0].line.color, t[1].line.color);
 });

@@ -9,6 +9,7 @@ import { runAttack } from "./attack";
 import { runDetect } from "./detect";
 import { runGates } from "./gates";
 import { runWeights } from "./weights";
+import { runFigures } from "./figures";
 
 import { UsageError } from "./usage";
 export { UsageError };
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promi
   gates: { summary: "each task's quality gate and published reference; trained models' test metric against it", run: runGates },
   weights: { summary: "pretrained weights (Keras' ImageNet ResNet-50): list, fetch (MD5-checked), check a .h5 file", run: runWeights },
   detect: { summary: "detect one attack's adversarial set from deep features; AUC with a 95% interval; scores (.npy)", run: runDetect },
+  figures: { summary: "check the exported figures: print size, image figures labelled (SVG text)", run: runFigures },
 };
 
 const HELP = `mia: adversarial attacks on medical image classifiers (Ma et al. 2021), from the command line.

@@ -5,6 +5,7 @@
 import type { Figure } from "./plotly";
 import type { GridRow } from "./grid";
 import { panelGrid, panelTitle } from "./panels";
+import { colormapRgb } from "./colormap";
 
 export interface EpsPoint {
   readonly attack: string;
@@ -106,7 +107,7 @@ export interface CapacityPoint {
  * halves accuracy, one colour per task (diamonds: natural); x is log-scaled. An eps at half beyond
  * the grid is drawn at the grid's end with an open marker.
  */
-export function capacityFigure(points: readonly CapacityPoint[], o: { title?: string; maxEps: number; natural?: readonly string[] }): Figure {
+export function capacityFigure(points: readonly CapacityPoint[], o: { title?: string; maxEps: number; natural?: readonly string[]; emptyReason?: string }): Figure {
   const tasks = [...new Set(points.map((p) => p.task))];
   const data: Figure["data"] = [];
   tasks.forEach((task, i) => {
@@ -138,6 +139,8 @@ export function capacityFigure(points: readonly CapacityPoint[], o: { title?: st
       yaxis: { title: { text: "accuracy % under PGD at 1/255" }, range: [0, 102] },
       xaxis2: { type: "log", title: { text: "parameters" } },
       yaxis2: { title: { text: "ε (/255) where PGD halves accuracy" }, rangemode: "tozero" },
+      // An empty figure says why it is empty.
+      ...(points.length ? {} : { annotations: [{ text: `No model to plot: ${o.emptyReason ?? "no capacity model was given"}`, xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false, font: { size: 14 } }] }),
       height: 440,
       margin: { b: 120 },
       legend: { orientation: "h", x: 0.5, xanchor: "center", y: -0.25 },
@@ -186,6 +189,67 @@ export function inputSizeFigure(points: readonly InputSizePoint[], o: { title?: 
       height: 460,
       margin: { b: 130 },
       legend: { orientation: "h", x: 0.5, xanchor: "center", y: -0.28 },
+    },
+  };
+}
+
+export interface ClassCountPoint {
+  /** The task family, e.g. "chest X-ray" (cxr, cxr3, cxr4). */
+  readonly family: string;
+  readonly classes: number;
+  readonly eps: number;
+  /** Accuracy in [0, 1], or null where that budget was not run for this model. */
+  readonly accuracy: number | null;
+}
+
+const FAMILY_STYLE = [
+  { dash: "solid", symbol: "circle" },
+  { dash: "dash", symbol: "square-open" },
+  { dash: "dot", symbol: "diamond-open" },
+  { dash: "dashdot", symbol: "x-thin-open" },
+] as const;
+
+/**
+ * PGD accuracy against the number of classes (notebook 04, the paper's F-multi): one line per
+ * family and budget; the colour is the budget (viridis, dark = small eps), dash and marker the
+ * family, so equal lines of two families still show. A budget a model was not run at is a gap.
+ */
+export function classCountFigure(points: readonly ClassCountPoint[], o: { title?: string } = {}): Figure {
+  const families = [...new Set(points.map((p) => p.family))];
+  const budgets = [...new Set(points.map((p) => p.eps))].sort((a, b) => a - b);
+  const colour = (eps: number) => {
+    const k = budgets.length > 1 ? budgets.indexOf(eps) / (budgets.length - 1) : 0;
+    const [r, g, b] = colormapRgb("viridis", 0.9 * k).map((v) => Math.round(255 * v));
+    return `rgb(${r},${g},${b})`;
+  };
+  const data: Figure["data"] = [];
+  families.forEach((fam, f) => {
+    const style = FAMILY_STYLE[f % FAMILY_STYLE.length];
+    for (const eps of budgets) {
+      const ps = points.filter((p) => p.family === fam && p.eps === eps).sort((a, b) => a.classes - b.classes);
+      if (!ps.length) continue;
+      data.push({
+        type: "scatter",
+        mode: "lines+markers",
+        name: `${fam}, ε ${eps}/255`,
+        legendgroup: fam,
+        x: ps.map((p) => p.classes),
+        y: ps.map((p) => (p.accuracy === null ? null : 100 * p.accuracy)),
+        line: { color: colour(eps), dash: style.dash },
+        marker: { color: colour(eps), symbol: style.symbol, size: 9 - 2 * f },
+      } as Figure["data"][number]);
+    }
+  });
+  const classes = [...new Set(points.map((p) => p.classes))].sort((a, b) => a - b);
+  return {
+    data,
+    layout: {
+      title: { text: o.title ?? "PGD accuracy vs number of classes" },
+      xaxis: { title: { text: "classes" }, tickvals: classes, range: [Math.min(...classes, 2) - 0.3, Math.max(...classes, 2) + 0.3] },
+      yaxis: { title: { text: "accuracy % under PGD" }, range: [0, 102] },
+      height: 460,
+      margin: { r: 200 },
+      legend: { x: 1.02, y: 1, title: { text: "family, budget" } },
     },
   };
 }

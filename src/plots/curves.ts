@@ -15,27 +15,40 @@ export interface CurvePoint {
   readonly valAuc: number;
 }
 
-/** One figure, loss on the left axis, accuracy/AUC on the right; several runs share it when named. */
+const RUN_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"];
+
+/**
+ * Two panels: cross-entropy (left: train solid, validation dotted) and validation accuracy / AUC
+ * (right: accuracy solid, AUC dashed, on [0, 1]). One colour per run, so several tasks share the
+ * figure without reusing a colour for different things.
+ */
 export function learningCurveFigure(runs: Record<string, readonly CurvePoint[]>, title = "Learning curves"): Figure {
   const data: Figure["data"] = [];
   const names = Object.keys(runs);
-  for (const name of names) {
+  names.forEach((name, i) => {
     const h = runs[name];
     const x = h.map((r) => r.epoch);
+    const color = RUN_COLORS[i % RUN_COLORS.length];
     const prefix = names.length > 1 ? `${name}: ` : "";
-    data.push({ x, y: h.map((r) => r.trainLoss), name: `${prefix}train loss`, type: "scatter", mode: "lines+markers", legendgroup: name });
-    data.push({ x, y: h.map((r) => r.valLoss), name: `${prefix}val loss`, type: "scatter", mode: "lines+markers", line: { dash: "dot" }, legendgroup: name });
-    data.push({ x, y: h.map((r) => r.valAccuracy), name: `${prefix}val accuracy`, type: "scatter", mode: "lines+markers", yaxis: "y2", legendgroup: name });
-    data.push({ x, y: h.map((r) => r.valAuc), name: `${prefix}val AUC`, type: "scatter", mode: "lines+markers", line: { dash: "dash" }, yaxis: "y2", legendgroup: name });
-  }
+    const trace = (y: number[], metric: string, dash: string, axes: [string, string], symbol: string) =>
+      ({ x, y, name: `${prefix}${metric}`, type: "scatter", mode: "lines+markers", line: { color, dash }, marker: { color, symbol, size: 5 }, legendgroup: name, xaxis: axes[0], yaxis: axes[1] }) as Figure["data"][number];
+    data.push(trace(h.map((r) => r.trainLoss), "train loss", "solid", ["x", "y"], "circle"));
+    data.push(trace(h.map((r) => r.valLoss), "val loss", "dot", ["x", "y"], "circle-open"));
+    data.push(trace(h.map((r) => r.valAccuracy), "val accuracy", "solid", ["x2", "y2"], "square"));
+    data.push(trace(h.map((r) => r.valAuc), "val AUC", "dash", ["x2", "y2"], "diamond-open"));
+  });
+  const epochs = Math.max(1, ...names.map((n) => runs[n].length));
+  const dtick = epochs <= 12 ? 1 : epochs <= 30 ? 5 : 10;
   return {
     data,
     layout: {
       title: { text: title },
-      xaxis: { title: { text: "epoch" }, dtick: 1 },
+      grid: { rows: 1, columns: 2, pattern: "independent" },
+      xaxis: { title: { text: "epoch" }, dtick },
       yaxis: { title: { text: "cross-entropy" }, rangemode: "tozero" },
-      yaxis2: { title: { text: "accuracy / AUC" }, overlaying: "y", side: "right", range: [0, 1.02] },
-      height: 380,
+      xaxis2: { title: { text: "epoch" }, dtick },
+      yaxis2: { title: { text: "validation accuracy / AUC" }, range: [0, 1.02], dtick: 0.2 },
+      height: 420,
       legend: { orientation: "h", y: -0.25 },
     },
   };

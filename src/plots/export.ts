@@ -11,6 +11,7 @@ import { REPO_ROOT } from "../config/paths";
 import { writeFileAtomic } from "../config/io";
 import { newPage } from "./browser";
 import { figureHtml, PLOTLY_FILE, plotlyPath, plotlySource, type Figure } from "./plotly";
+import type { LabelledGrid } from "./grid";
 
 let page: Promise<Page> | undefined;
 
@@ -97,19 +98,24 @@ export async function exportFigure(fig: Figure, entry: FigureEntry, options: { d
     files.html,
     `<!doctype html><html><head><meta charset="utf-8"><title>${entry.title.replace(/</g, "&lt;")}</title></head><body>\n${figureHtml(fig, { librarySrc: PLOTLY_FILE, id: "fig", fallbackPng: png })}\n</body></html>\n`,
   );
-  recordInIndex(dir, entry, ["png", "svg", "html"]);
+  recordFigure(dir, entry, ["png", "svg", "html"]);
   return files;
 }
 
-/** Writes a raster figure (an image grid) as <name>.png and records it in INDEX.md. */
-export function exportImage(png: Buffer, entry: FigureEntry, options: { dir?: string } = {}): string {
+/**
+ * Writes an image figure (a labelled grid: showImageGrid / labelledGrid) as <name>.png (print
+ * size) and <name>.svg (its labels as text) and records both in INDEX.md.
+ */
+export function exportImage(fig: LabelledGrid, entry: FigureEntry, options: { dir?: string } = {}): { png: string; svg: string } {
   if (!SAFE_NAME.test(entry.name)) throw new Error(`Figure name '${entry.name}' must be letters, digits, '.', '_' or '-' (it becomes a file name).`);
+  if (!fig || !Buffer.isBuffer(fig.png) || typeof fig.svg !== "string") throw new Error(`exportImage('${entry.name}') needs the labelled figure that plots.showImageGrid or plots.labelledGrid returns (its PNG and SVG), not a bare PNG.`);
   const dir = options.dir ?? figuresDir();
   fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${entry.name}.png`);
-  writeFileAtomic(file, png, FIGURES_HINT);
-  recordInIndex(dir, entry, ["png"]);
-  return file;
+  const files = { png: path.join(dir, `${entry.name}.png`), svg: path.join(dir, `${entry.name}.svg`) };
+  writeFileAtomic(files.png, fig.png, FIGURES_HINT);
+  writeFileAtomic(files.svg, fig.svg, FIGURES_HINT);
+  recordFigure(dir, entry, ["png", "svg"]);
+  return files;
 }
 
 /** Writes a table (e.g. a danfojs DataFrame's columns) as <name>.csv and records it in INDEX.md. */
@@ -125,12 +131,12 @@ export function exportTable(table: { columns: string[]; index?: Array<string | n
   const lines = table.rows.map((r, i) => (table.index ? [table.index[i], ...r] : r).map(cell).join(","));
   const file = path.join(dir, `${entry.name}.csv`);
   writeFileAtomic(file, [header, ...lines].join("\n") + "\n", FIGURES_HINT);
-  recordInIndex(dir, entry, ["csv"]);
+  recordFigure(dir, entry, ["csv"]);
   return file;
 }
 
 /** figures/index.json holds the entries; INDEX.md is regenerated from it on every export. */
-function recordInIndex(dir: string, entry: FigureEntry, formats: readonly string[]): void {
+export function recordFigure(dir: string, entry: FigureEntry, formats: readonly string[]): void {
   const json = path.join(dir, "index.json");
   let entries: Array<FigureEntry & { formats?: string[] }> = [];
   if (fs.existsSync(json)) {

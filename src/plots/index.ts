@@ -14,3 +14,5 @@ export * from "./maps";
 export * from "./embedding";
 export * from "./roc";
 export * from "./panels";
+export * from "./check";
+export * from "./paper-table";

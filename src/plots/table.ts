@@ -8,19 +8,38 @@ import { exportTable, type FigureEntry } from "./export";
 const escapeHtml = (s: string): string =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
-function formatCell(v: unknown, digits: number): string {
-  if (typeof v === "number") return Number.isInteger(v) ? String(v) : v.toFixed(digits);
-  if (v === null || v === undefined) return "";
+/** Decimals a column needs: the fewest (up to `digits`) that show each of its values unrounded at `digits`. */
+function columnDecimals(values: readonly unknown[], digits: number): number {
+  let need = 0;
+  for (const v of values) {
+    if (typeof v !== "number" || !Number.isFinite(v) || Number.isInteger(v)) continue;
+    let d = 0;
+    while (d < digits && Number(v.toFixed(d)) !== Number(v.toFixed(digits))) d++;
+    need = Math.max(need, d);
+  }
+  return need;
+}
+
+function formatCell(v: unknown, decimals: number): string {
+  if (typeof v === "number") return !Number.isFinite(v) ? "—" : Number.isInteger(v) ? String(v) : v.toFixed(decimals);
+  if (v === null || v === undefined) return "—";
   return String(v);
 }
 
-/** An HTML table of the frame: header row of column names, one row per index label. */
+/**
+ * An HTML table of the frame: header row of column names, one row per index label. Numbers in a
+ * column share its decimals (at most `digits`, default 4, and no more than its values need); a
+ * missing or non-finite value is a dash. For the paper's tables with reasons for each missing
+ * value, use showPaperTable.
+ */
 export function tableHtml(df: DataFrame, options: { digits?: number; caption?: string } = {}): string {
   const digits = options.digits ?? 4;
   const cols = df.columns.map((c) => `<th>${escapeHtml(String(c))}</th>`).join("");
   const index = df.index;
-  const rows = (df.values as unknown[][])
-    .map((row, i) => `<tr><th>${escapeHtml(String(index[i]))}</th>${row.map((v) => `<td>${escapeHtml(formatCell(v, digits))}</td>`).join("")}</tr>`)
+  const values = df.values as unknown[][];
+  const decimals = df.columns.map((_, j) => columnDecimals(values.map((r) => r[j]), digits));
+  const rows = values
+    .map((row, i) => `<tr><th>${escapeHtml(String(index[i]))}</th>${row.map((v, j) => `<td>${escapeHtml(formatCell(v, decimals[j]))}</td>`).join("")}</tr>`)
     .join("\n");
   const caption = options.caption ? `<caption>${escapeHtml(options.caption)}</caption>` : "";
   return `<table class="dataframe mia-table">${caption}<thead><tr><th></th>${cols}</tr></thead><tbody>\n${rows}\n</tbody></table>`;
