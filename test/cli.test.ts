@@ -12,9 +12,11 @@ import { parseNpy } from "../src/data/npy";
 import { rocAuc } from "../src/train/metrics";
 
 const CLI = path.resolve(__dirname, "..", "src", "cli", "main.js");
+// Custom tasks register by name: in a folder of this test run, never the checkout's data/tasks.
+const CUSTOM_TASKS = fs.mkdtempSync(path.join(os.tmpdir(), "mia-cli-tasks-"));
 // Two workers whatever the machine's core count, so training takes the same steps everywhere.
 const mia = (args: string[], env: Record<string, string> = {}) => {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, MIA_WORKERS: "2", ...env }, timeout: 120_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, MIA_WORKERS: "2", MIA_CUSTOM_TASKS_DIR: CUSTOM_TASKS, ...env }, timeout: 120_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
 
@@ -236,4 +238,39 @@ test("mia data --fetch --needed (make run's data step): with every task's data p
   assert.match(r.out, /^ {2}cxr: Kermany chest X-rays \(raw JPEGs\) in /m);
   assert.doesNotMatch(r.out + r.err, /fetching|zenodo/);
   assert.equal(mia(["data", "--needed"]).code, 2, "--needed without --fetch is bad usage");
+});
+
+test("your own data through every stage: trained once with --name, then attacked and detected by that name or by its folder", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mia-cli-custom-"));
+  const env = { MIA_MODELS_DIR: path.join(dir, "models"), MIA_RESULTS_DIR: path.join(dir, "results"), MIA_CACHE_DIR: path.join(dir, "cache") };
+  // An ImageFolder with train/valid/test folders, two classes told apart by brightness.
+  const folder = path.join(dir, "skin");
+  let k = 0; // a distinct grey per image: byte-identical copies would be merged into one split
+  for (const [split, n] of [["train", 24], ["valid", 8], ["test", 12]] as const)
+    for (let i = 0; i < n; i++, k++) for (const [cls, base] of [["benign", 10], ["malignant", 160]] as const) await png(path.join(folder, split, cls, `${cls}-${i}.png`), base + k);
+  const trained = mia(["train", "--imagefolder", folder, "--name", "skin", "--profile", "smoke", "--model", "resnet-tiny", "--epochs", "2", "--json"], env);
+  assert.equal(trained.code, 0, trained.err);
+  assert.ok(fs.existsSync(path.join(CUSTOM_TASKS, "skin.json")), "registered by name");
+  const byName = mia(["attack", "--task", "skin", "--profile", "smoke", "--model", "resnet-tiny", "--attack", "fgsm", "--eps", "2", "--n", "8", "--json"], env);
+  assert.equal(byName.code, 0, byName.err);
+  const j = JSON.parse(byName.out) as { n: number; saved: string };
+  assert.equal(j.n, 8);
+  assert.ok(fs.existsSync(path.join(j.saved, "x_adv.npy")));
+  const byFolder = mia(["attack", "--imagefolder", folder, "--name", "skin", "--profile", "smoke", "--model", "resnet-tiny", "--attack", "pgd", "--eps", "2", "--steps", "2", "--n", "8", "--json"], env);
+  assert.equal(byFolder.code, 0, byFolder.err);
+  const det = mia(["detect", "--task", "skin", "--profile", "smoke", "--model", "resnet-tiny", "--attack", "fgsm", "--eps", "2", "--detector", "dfeat", "--repeats", "1", "--json"], env);
+  assert.ok(det.code === 0 || /could not be fitted|too few/i.test(det.err), det.err);
+  // The name is taken for this folder: another folder under it is refused, naming the fix.
+  const other = path.join(dir, "other");
+  await png(path.join(other, "a", "x.png"), 10);
+  await png(path.join(other, "b", "y.png"), 200);
+  const clash = mia(["attack", "--imagefolder", other, "--name", "skin", "--attack", "fgsm", "--eps", "1"], env);
+  assert.equal(clash.code, 2);
+  assert.match(clash.err, /already registered for other data[\s\S]*another --name/);
+  const builtin = mia(["train", "--imagefolder", other, "--name", "cxr"], env);
+  assert.equal(builtin.code, 2);
+  assert.match(builtin.err, /'cxr' is a built-in task: give your data another --name/);
+  const unknown = mia(["attack", "--task", "nothing", "--attack", "fgsm", "--eps", "1"], env);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.err, /Unknown task 'nothing'.*your registered tasks: skin.*--name nothing/);
 });

@@ -4,11 +4,11 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { banner, initBackend, createEngine, tf } from "../backend";
 import { resolveProfile, type Profile } from "../config";
-import { balancedOrder, getTask, loadTask, requireEveryClass, type TaskSpec } from "../data";
+import { balancedOrder, loadTask, requireEveryClass, type TaskSpec } from "../data";
 import { adversarialDir, checkEps, collectAdversarial, linfAttack, LINF_ATTACKS, RESULTS_HINT, resultsRoot, saveAdversarial, type LabelMode } from "../attacks";
 import { requireWritable } from "../config/io";
 import { loadTrained, requireSameTestSplit } from "../train";
-import { DATA_SWITCHES_HELP, int, positive } from "./data";
+import { DATA_SWITCHES_HELP, int, positive, registeredTaskFrom, TASK_OPTIONS } from "./data";
 import { UsageError } from "./usage";
 
 const HELP = `Usage: mia attack --task NAME --attack fgsm|bim|pgd|cw --eps E [--steps N] [--n N] [options]
@@ -19,7 +19,10 @@ model got right, and the largest pixel change, and saves the adversarial set as 
 (x_clean.npy, x_adv.npy, labels.npy, pred_clean.npy, pred_adv.npy, meta.json).
 
 Options:
-  --task NAME            a task with a trained model (cxr, dr, derm, cifar10, cxr3, derm-k, ...)
+  --task NAME            a task with a trained model (cxr, dr, derm, cifar10, cxr3, derm-k, ..., or
+                         a custom task trained with --name NAME)
+  --imagefolder DIR | --csv FILE | --npz FILE  [--name NAME --classes A,B ...]
+                         your own data, as 'mia train' takes it (see 'mia data --help')
   --attack A             fgsm | bim | pgd | cw (CW-Linf)
   --eps E                L-infinity budget in /255 pixel units (1 means 1/255), 0..255
   --steps N              iterations for bim / pgd / cw (default: the profile's, paper 20)
@@ -42,8 +45,8 @@ Exit codes: 0 done, 1 failed (no trained model, missing data), 2 bad usage.`;
  * --task, --attack, --eps, --profile and --models as `mia attack` and `mia detect` both take them; any
  * invalid one is a usage error (exit 2) with the reason.
  */
-export function attackTarget(v: { task?: string; attack?: string; profile?: string; models?: string }, epsArg: string): { task: TaskSpec; attack: string; eps: number; profile: Profile } {
-  if (!v.task) throw new UsageError("--task is required");
+export function attackTarget(v: Record<string, string | boolean | undefined> & { attack?: string; profile?: string; models?: string }, epsArg: string): { task: TaskSpec; attack: string; eps: number; profile: Profile } {
+  if (!["task", "imagefolder", "csv", "npz"].some((k) => v[k] !== undefined)) throw new UsageError("--task is required (or your data: --imagefolder DIR | --csv FILE | --npz FILE with --name)");
   if (v.models !== undefined) {
     // --models DIR: the models root for this process, as MIA_MODELS_DIR would set it.
     if (!fs.existsSync(v.models) || !fs.statSync(v.models).isDirectory()) throw new UsageError(`--models ${v.models} is not a folder (give the --out DIR that train wrote to)`);
@@ -53,7 +56,7 @@ export function attackTarget(v: { task?: string; attack?: string; profile?: stri
   // Number("") is 0: an empty --eps must not run as the clean images.
   if (epsArg.trim() === "" || !Number.isFinite(Number(epsArg))) throw new UsageError(`--eps must be a number in /255 pixel units (e.g. --eps 1), got '${epsArg}'`);
   try {
-    return { task: getTask(v.task), attack: v.attack.toLowerCase(), eps: checkEps(Number(epsArg), "--eps"), profile: resolveProfile(v.profile) };
+    return { task: registeredTaskFrom(v), attack: v.attack.toLowerCase(), eps: checkEps(Number(epsArg), "--eps"), profile: resolveProfile(v.profile) };
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -64,7 +67,7 @@ export async function runAttack(argv: string[]): Promise<void> {
     args: argv,
     strict: true,
     options: {
-      task: { type: "string" },
+      ...TASK_OPTIONS,
       attack: { type: "string" },
       eps: { type: "string" },
       steps: { type: "string" },
@@ -75,9 +78,6 @@ export async function runAttack(argv: string[]): Promise<void> {
       profile: { type: "string" },
       model: { type: "string" },
       models: { type: "string" },
-      data: { type: "string" },
-      "allow-missing": { type: "boolean" },
-      strict: { type: "boolean" },
       out: { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },

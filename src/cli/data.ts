@@ -1,7 +1,7 @@
 /** `mia data`: what a task holds, before any training. */
 import { parseArgs } from "node:util";
 import { resolveProfile } from "../config";
-import { classCounts, customTask, describeGaps, getTask, loadTask, planTask, SPLIT_NAMES, splitGaps, TASKS, type TaskSpec } from "../data";
+import { classCounts, customTask, describeGaps, getTask, loadTask, planTask, registerCustomTask, SPLIT_NAMES, splitGaps, TASKS, type TaskSpec } from "../data";
 import { CATALOG_NAMES, DEFAULT_FETCH_SIZES, fetchDatasets, formatSources, missingReport, MEDMNIST_FETCH_SIZES } from "../data/catalog";
 import { availableTasks, chooseMedmnistSize, sourcesReport } from "../data/resolve";
 import { UsageError } from "./usage";
@@ -73,6 +73,22 @@ export const TASK_OPTIONS = {
 } as const;
 
 
+/**
+ * taskFrom, and a custom task registered under its --name (so that later commands, the notebooks
+ * and `--task NAME` find it again); the same name for other data is a usage error.
+ */
+export function registeredTaskFrom(v: Record<string, string | boolean | undefined>): TaskSpec {
+  const task = taskFrom(v);
+  if (task.custom) {
+    try {
+      registerCustomTask(task);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
+  return task;
+}
+
 export function taskFrom(v: Record<string, string | boolean | undefined>): TaskSpec {
   const sources = ["task", "imagefolder", "csv", "npz"].filter((k) => v[k] !== undefined);
   if (sources.length !== 1) throw new UsageError("give exactly one of --task, --imagefolder, --csv, --npz (or --list).");
@@ -87,9 +103,16 @@ export function taskFrom(v: Record<string, string | boolean | undefined>): TaskS
       throw new UsageError((err as Error).message);
     }
   }
-  if (typeof v.imagefolder === "string") return customTask({ name, classNames, channels: channels as 1 | 3 | undefined, source: { kind: "imagefolder", dir: v.imagefolder } });
-  if (typeof v.npz === "string") return customTask({ name, classNames, channels: channels as 1 | 3 | undefined, source: { kind: "npz", file: v.npz } });
-  return customTask({
+  const custom = (o: Parameters<typeof customTask>[0]) => {
+    try {
+      return customTask(o);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  };
+  if (typeof v.imagefolder === "string") return custom({ name, classNames, channels: channels as 1 | 3 | undefined, source: { kind: "imagefolder", dir: v.imagefolder } });
+  if (typeof v.npz === "string") return custom({ name, classNames, channels: channels as 1 | 3 | undefined, source: { kind: "npz", file: v.npz } });
+  return custom({
     name,
     classNames,
     channels: channels as 1 | 3 | undefined,
@@ -203,7 +226,7 @@ export async function runData(argv: string[]): Promise<void> {
     return;
   }
   const w = Math.max(8, ...plan.classNames.map((c) => c.length));
-  console.log(`${task.name}: ${task.title}\n  data: ${plan.dir}\n  split: ${task.splitting === "official" ? "the dataset's own train/test (val from train, group-disjoint)" : "seeded group split 70/10/20 (patients/lesions never straddle)"}`);
+  console.log(`${task.name}: ${task.title}\n  data: ${plan.dir}\n  split: ${task.splitting === "official" ? "the dataset's own (train/test, and its val if it has one, else val taken from train, group-disjoint)" : "seeded group split 70/10/20 (patients/lesions never straddle)"}`);
   console.log(`  ${"class".padEnd(w)}  ${SPLIT_NAMES.map((s) => s.padStart(7)).join("")}`);
   plan.classNames.forEach((c, k) => console.log(`  ${c.padEnd(w)}  ${SPLIT_NAMES.map((s) => String(plan.available[s][k]).padStart(7)).join("")}`));
   console.log(`  duplicates: ${plan.duplicates} extra byte-identical copies (kept in one split); left out: ${plan.excluded} image(s) of other classes`);

@@ -5,7 +5,7 @@ import { banner, initBackend } from "../backend";
 import { writeNpy } from "../data/npy";
 import { requireWritable, writeFileAtomic } from "../config/io";
 import { checkDetector, detectTask, DETECTOR_NAMES } from "../detect";
-import { int, positive } from "./data";
+import { DATA_SWITCHES_HELP, int, positive, TASK_OPTIONS } from "./data";
 import { attackTarget } from "./attack";
 import { UsageError } from "./usage";
 
@@ -20,7 +20,10 @@ AdvTrain / AdvTest row indices into features.npy (advtrain_<r>.npy, advtest_<r>.
 NumPy files, so an AUC can be recomputed on exactly the same split.
 
 Options:
-  --task NAME            a task with a trained model and a saved adversarial set
+  --task NAME            a task with a trained model and a saved adversarial set (a custom task:
+                         the --name it was trained with)
+  --imagefolder DIR | --csv FILE | --npz FILE  [--name NAME ...]
+                         your own data, as 'mia train' and 'mia attack' take it
   --attack A             fgsm | bim | pgd | cw
   --detector D           ${DETECTOR_NAMES.join(" | ")}
   --eps E                the saved set's budget in /255 units (default 1)
@@ -31,6 +34,7 @@ Options:
   --models DIR           where the trained models are (a train --out DIR; default MIA_MODELS_DIR, else data/models)
   --model M              (default: the profile's)
   --out DIR              where scores go (default: <the set>/detect/<detector>)
+${DATA_SWITCHES_HELP}
   --json                 print the result as JSON on stdout
   -h, --help
 Exit codes: 0 done, 1 failed (no model, no saved set, detector could not be fitted), 2 bad usage.`;
@@ -40,7 +44,7 @@ export async function runDetect(argv: string[]): Promise<void> {
     args: argv,
     strict: true,
     options: {
-      task: { type: "string" },
+      ...TASK_OPTIONS,
       attack: { type: "string" },
       detector: { type: "string" },
       eps: { type: "string" },

@@ -5,7 +5,7 @@ import { resolveProfile } from "../config";
 import { architecture } from "../models/registry";
 import { gateStatus } from "../gates";
 import { pretrainedEntry, train, type TrainOptions } from "../train";
-import { DATA_SWITCHES_HELP, int, positive, TASK_OPTIONS, taskFrom } from "./data";
+import { DATA_SWITCHES_HELP, int, positive, registeredTaskFrom, TASK_OPTIONS } from "./data";
 import { UsageError } from "./usage";
 
 const HELP = `Usage: mia train --task NAME [--profile P] [--data DIR] [--model M] [--epochs N] [--out DIR] [options]
@@ -73,7 +73,7 @@ export async function runTrain(argv: string[]): Promise<void> {
     console.log(HELP);
     return;
   }
-  const task = taskFrom(v);
+  const task = registeredTaskFrom(v);
   let profile;
   try {
     profile = resolveProfile(v.profile);

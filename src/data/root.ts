@@ -65,6 +65,11 @@ export function findDataset(id: DatasetId, options: { dir?: string; env?: NodeJS
   );
 }
 
+/** Where custom tasks are registered by name (one JSON recipe each): MIA_CUSTOM_TASKS_DIR, else data/tasks. */
+export function customTasksDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.MIA_CUSTOM_TASKS_DIR?.trim() || path.join(REPO_ROOT, "data", "tasks"));
+}
+
 /** Where decoded/resized caches live. */
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve(env.MIA_CACHE_DIR?.trim() || path.join(REPO_ROOT, "data", "cache"));

@@ -2,9 +2,11 @@
  * The named tasks. Each says which dataset it reads, its classes, how an item gets its label,
  * how it is split, its default channels, and what it means clinically.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
+import { writeFileAtomic } from "../config/io";
 import type { Channels } from "./decode";
-import type { DatasetId } from "./root";
+import { customTasksDir, type DatasetId } from "./root";
 import { HAM10000_CLASSES, kermanyPatient, kermanySubtype, scanCsvSource, scanHam10000, scanImageFolder, scanKaggleDr, splitFolders, type SourceItem } from "./sources";
 import { scanMedmnist } from "./medmnist";
 import { CIFAR10_CLASSES } from "./cifar-binary";
@@ -46,6 +48,8 @@ export interface TaskSpec {
   readonly cifarBinary?: boolean;
   /** Why there is no substitute for the raw data (for the missing-data error). */
   readonly noFallback?: string;
+  /** A custom task: what it was made from (saved by name, so later stages find it again). */
+  readonly custom?: CustomRecipe;
 }
 
 /** A MedMNIST+ substitute for a task's raw dataset: `<root>/medmnist/<flag>_<size>.npz`, its official splits. */
@@ -224,13 +228,22 @@ const TASK_LIST: TaskSpec[] = [
 export const TASKS: ReadonlyMap<string, TaskSpec> = new Map(TASK_LIST.map((t) => [t.name, t]));
 export const TASK_NAMES: readonly string[] = TASK_LIST.map((t) => t.name);
 
+/**
+ * A task by name: a built-in one, else a custom task registered by `mia train --imagefolder ...
+ * --name NAME` (or registerCustomTask), so every later stage finds the user's data by its name.
+ */
 export function getTask(name: string): TaskSpec {
   const t = TASKS.get(name.trim().toLowerCase());
-  if (t === undefined) {
-    const hint = /^derm-?k$/i.test(name.trim()) ? " (derm-k is a family: use derm-2 ... derm-7)" : "";
-    throw new Error(`Unknown task '${name}'${hint}. Valid tasks: ${TASK_NAMES.join(", ")}.`);
-  }
-  return t;
+  if (t !== undefined) return t;
+  const recipe = readCustomTask(name.trim());
+  if (recipe) return customTask(recipe);
+  const hint = /^derm-?k$/i.test(name.trim()) ? " (derm-k is a family: use derm-2 ... derm-7)" : "";
+  const custom = listCustomTasks();
+  throw new Error(
+    `Unknown task '${name}'${hint}. Valid tasks: ${TASK_NAMES.join(", ")}` +
+      (custom.length ? `; your registered tasks: ${custom.join(", ")}` : "") +
+      `. Your own data: train it once with --imagefolder DIR | --csv FILE | --npz FILE --name ${name.trim() || "NAME"} (registered in ${customTasksDir()}), then use its name.`,
+  );
 }
 
 /** Readable names for figure panels and tables: each built-in task's title, the name itself otherwise. */
@@ -239,6 +252,64 @@ export function taskTitles(names: readonly string[]): Record<string, string> {
 }
 
 export { HAM10000_CLASSES };
+
+/** What a custom task is made of: its name, where its data is, and how to read it. */
+export interface CustomRecipe {
+  readonly name: string;
+  readonly source: CustomSource;
+  readonly classNames?: readonly string[];
+  readonly channels?: Channels;
+  readonly title?: string;
+  readonly clinical?: string;
+}
+
+const CUSTOM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** The source with absolute paths (a registered task must not depend on the directory it is used from). */
+function absoluteSource(src: CustomSource): CustomSource {
+  if (src.kind === "imagefolder") return { kind: "imagefolder", dir: path.resolve(src.dir) };
+  if (src.kind === "npz") return { kind: "npz", file: path.resolve(src.file) };
+  return { ...src, csv: path.resolve(src.csv), ...(src.images ? { images: path.resolve(src.images) } : {}) };
+}
+
+const recipeFile = (name: string, env: NodeJS.ProcessEnv = process.env) => path.join(customTasksDir(env), `${name}.json`);
+
+/** The recipe of a registered custom task, or null. A damaged file is an error naming it. */
+export function readCustomTask(name: string, env: NodeJS.ProcessEnv = process.env): CustomRecipe | null {
+  if (!CUSTOM_NAME.test(name)) return null;
+  const file = recipeFile(name, env);
+  if (!fs.existsSync(file)) return null;
+  try {
+    const r = JSON.parse(fs.readFileSync(file, "utf8")) as CustomRecipe;
+    if (r.name !== name || !r.source || !["imagefolder", "csv", "npz"].includes(r.source.kind)) throw new Error("not a task recipe");
+    return r;
+  } catch (e) {
+    throw new Error(`The custom task file ${file} is damaged (${(e as Error).message}): delete it and train the task again with --imagefolder/--csv/--npz --name ${name}.`);
+  }
+}
+
+export function listCustomTasks(env: NodeJS.ProcessEnv = process.env): string[] {
+  const dir = customTasksDir(env);
+  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5)).sort() : [];
+}
+
+/**
+ * Registers a custom task under its name (customTasksDir()/NAME.json) so later stages find it by
+ * name. The same name for other data is refused (it would silently reuse the other data's models).
+ */
+export function registerCustomTask(task: TaskSpec, env: NodeJS.ProcessEnv = process.env): string {
+  if (!task.custom) throw new Error(`registerCustomTask: '${task.name}' is not a custom task`);
+  const file = recipeFile(task.name, env);
+  const old = readCustomTask(task.name, env);
+  const same = (a: CustomRecipe, b: CustomRecipe) => JSON.stringify(a.source) === JSON.stringify(b.source) && JSON.stringify(a.classNames ?? null) === JSON.stringify(b.classNames ?? null) && (a.channels ?? 3) === (b.channels ?? 3);
+  if (old && !same(old, task.custom))
+    throw new Error(`A task named '${task.name}' is already registered for other data (${JSON.stringify(old.source)}, ${file}): pass another --name, or delete that file (and its models) to reuse the name.`);
+  if (!old) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    writeFileAtomic(file, JSON.stringify(task.custom, null, 2) + "\n", "Make the folder writable, or set MIA_CUSTOM_TASKS_DIR to another folder.");
+  }
+  return file;
+}
 
 /** A user's own data, in one of the layouts the built-in tasks use. */
 export type CustomSource =
@@ -264,14 +335,9 @@ const naturalOrder = (a: string, b: string): number => a.localeCompare(b, "en", 
  * CLI `mia data --imagefolder DIR`). Classes default to the labels found, in natural order;
  * datasets with their own train/test keep it, others get the seeded group split.
  */
-export function customTask(o: {
-  readonly name: string;
-  readonly source: CustomSource;
-  readonly classNames?: readonly string[];
-  readonly channels?: Channels;
-  readonly title?: string;
-  readonly clinical?: string;
-}): TaskSpec {
+export function customTask(o: CustomRecipe): TaskSpec {
+  if (TASKS.has(o.name.trim().toLowerCase())) throw new Error(`'${o.name}' is a built-in task: give your data another --name.`);
+  if (!CUSTOM_NAME.test(o.name)) throw new Error(`Task name '${o.name}' must be letters, digits, '.', '_' or '-' (it names folders): pass another --name.`);
   const src = o.source;
   const location = path.resolve(src.kind === "imagefolder" ? src.dir : src.kind === "csv" ? src.csv : src.file);
   const scan = (_dir: string, so: ScanOptions): SourceItem[] => {
@@ -287,8 +353,10 @@ export function customTask(o: {
     });
   };
   const hasOfficial = src.kind === "npz" || (src.kind === "imagefolder" && splitFolders(location).length > 0);
+  const recipe: CustomRecipe = { ...o, source: absoluteSource(src) };
   return {
     name: o.name,
+    custom: recipe,
     title: o.title ?? `${o.name} (your data: ${location})`,
     clinical: o.clinical ?? "A user-supplied dataset.",
     dataset: "custom",
