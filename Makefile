@@ -7,6 +7,9 @@ SHELL := /bin/bash
 # Debian's Python owns Jupyter here (the python3 first on PATH may be another one).
 PY := /usr/bin/python3
 PROFILE ?= $(or $(MIA_PROFILE),cpu)
+# make run TASKS=mine,cifar10: the notebooks on those tasks (your own data: a task trained with
+# 'mia train --imagefolder DIR --name mine'), figures in figures/tasks-mine+cifar10/.
+TASKS ?= $(MIA_TASKS)
 # The tslab kernelspec lives in the project (.jupyter/, written by setup), not in ~/.
 export JUPYTER_PATH := $(CURDIR)/.jupyter$(if $(JUPYTER_PATH),:$(JUPYTER_PATH))
 
@@ -28,8 +31,8 @@ unit: setup
 
 ## notebooks on a profile: make notebooks PROFILE=smoke
 notebooks: setup
-	$(PY) scripts/run_notebooks.py --profile $(PROFILE)
-	MIA_PROFILE=$(PROFILE) node dist/src/cli/main.js figures --check
+	$(PY) scripts/run_notebooks.py --profile $(PROFILE) --tasks "$(TASKS)"
+	MIA_PROFILE=$(PROFILE) MIA_TASKS=$(TASKS) node dist/src/cli/main.js figures --check
 
 notebooks-smoke: setup
 	$(PY) scripts/run_notebooks.py --profile smoke
@@ -38,13 +41,13 @@ notebooks-smoke: setup
 test: setup
 	node_modules/.bin/tsc -p tsconfig.json --noEmit
 	node --test dist/test/*.test.js
-	$(PY) scripts/run_notebooks.py --profile smoke
-	MIA_PROFILE=smoke node dist/src/cli/main.js figures --check
+	$(PY) scripts/run_notebooks.py --profile smoke --tasks ""
+	MIA_PROFILE=smoke MIA_TASKS= node dist/src/cli/main.js figures --check
 
 run: setup
-	node dist/src/cli/main.js data --fetch --needed --profile $(PROFILE)
-	$(PY) scripts/run_notebooks.py --profile $(PROFILE)
-	MIA_PROFILE=$(PROFILE) node dist/src/cli/main.js figures --check
+	MIA_TASKS=$(TASKS) node dist/src/cli/main.js data --fetch --needed --profile $(PROFILE)
+	$(PY) scripts/run_notebooks.py --profile $(PROFILE) --tasks "$(TASKS)"
+	MIA_PROFILE=$(PROFILE) MIA_TASKS=$(TASKS) node dist/src/cli/main.js figures --check
 
 ## data: download the public sets that are missing (MedMNIST+ 64x64, CIFAR-10 binary) into
 ## MIA_DATA_DIR, else data/: verified MD5s, resumable; 'mia data --sources' lists the rest

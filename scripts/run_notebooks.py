@@ -5,7 +5,10 @@ Source notebooks in notebooks/ stay output-free; executed copies (with outputs) 
 exports go to build/notebooks/<profile>/. Stops at the first failing cell, names the notebook
 and the cell, and still writes the partly executed copy so no output is lost.
 
-Usage: run_notebooks.py [--profile P] [--out DIR] [--timeout SEC] [--no-html] [NOTEBOOK ...]
+Usage: run_notebooks.py [--profile P] [--tasks a,b] [--out DIR] [--timeout SEC] [--no-html] [NOTEBOOK ...]
+--tasks (or MIA_TASKS) runs the notebooks on those tasks instead of the profile's (your own data:
+a task trained with 'mia train --imagefolder DIR --name NAME'); outputs then go to
+build/notebooks/<profile>-tasks-a+b/ and figures to figures/tasks-a+b/.
 Without NOTEBOOK arguments, runs notebooks/*.ipynb in name order.
 """
 import argparse
@@ -121,11 +124,18 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("notebooks", nargs="*", help="notebooks to run (default: notebooks/*.ipynb)")
     ap.add_argument("--profile", default=os.environ.get("MIA_PROFILE", "cpu"))
+    ap.add_argument("--tasks", default=os.environ.get("MIA_TASKS", ""), help="comma-separated task names (default: the profile's tasks)")
     ap.add_argument("--out", default=None, help="output folder (default build/notebooks/<profile>)")
     ap.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds")
     ap.add_argument("--no-html", action="store_true", help="skip the HTML export")
     args = ap.parse_args()
 
+    # The kernel inherits MIA_TASKS: the notebooks' mia.init() then resolves the profile on those tasks.
+    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
+    if tasks:
+        os.environ["MIA_TASKS"] = ",".join(tasks)
+    else:
+        os.environ.pop("MIA_TASKS", None)
     profile = resolve_profile(args.profile)
     args.profile = profile["name"]
     # The kernel inherits it (and with it where figures go: smoke ones to build/figures/smoke/).
@@ -139,9 +149,10 @@ def main() -> int:
     if not paths:
         print("[run] no notebooks found in notebooks/", file=sys.stderr)
         return 2
-    out_dir = Path(args.out).resolve() if args.out else ROOT / "build" / "notebooks" / args.profile
+    run_name = args.profile + (f"-tasks-{'+'.join(tasks)}" if tasks else "")
+    out_dir = Path(args.out).resolve() if args.out else ROOT / "build" / "notebooks" / run_name
     out_dir.mkdir(parents=True, exist_ok=True)
-    print(f"[run] profile {args.profile}, {len(paths)} notebook(s), cell timeout {timeout}s", flush=True)
+    print(f"[run] profile {args.profile}{', tasks ' + ', '.join(tasks) if tasks else ''}, {len(paths)} notebook(s), cell timeout {timeout}s", flush=True)
     for p in paths:
         if not run_one(p, out_dir, timeout, not args.no_html):
             return 1

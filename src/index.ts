@@ -15,5 +15,7 @@ export * as saliency from "./saliency";
 export * as detect from "./detect";
 export * as gates from "./gates";
 export * as weights from "./weights";
+export * as runs from "./runs";
+export * as ui from "./ui";
 export { init, banner, tf, type Session } from "./backend";
 export { resolveProfile, PROFILES, type Profile, type ProfileName } from "./config";

@@ -88,7 +88,7 @@ test("colormaps: jet matches MATLAB's, viridis is within 5/255 of matplotlib's r
 });
 
 test("progress: text with rate and ETA; a log gets throttled lines and the final one; a TTY one rewritten line", async () => {
-  const { progress, progressText } = await import("../src/plots/progress.js");
+  const { progress, progressText } = await import("../src/ui/progress.js");
   assert.equal(progressText("train", 10, 40, 5, "loss 0.31"), "train: 10/40 (25%), 2.00/s, ETA 15s, loss 0.31");
   assert.equal(progressText("pgd", 40, 40, 125), "pgd: 40/40 (100%), 0.32/s, 2m05s");
   const sink = (isTTY: boolean) => {

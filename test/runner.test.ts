@@ -73,8 +73,11 @@ test("00-environment runs through Jupyter + tslab, and its HTML export renders i
   const outputs = code.flatMap((c) => c.outputs ?? []);
   assert.ok(!outputs.some((o) => o.output_type === "error" || o.name === "stderr"), "no errors or stderr");
   const streams = outputs.filter((o) => o.output_type === "stream").map((o) => text(o.text)).join("");
+  // The parameters cell (tagged, papermill's convention) comes first and prints nothing.
+  assert.deepEqual((nb.cells.find((c) => c.cell_type === "code") as Cell & { metadata?: { tags?: string[] } }).metadata?.tags, ["parameters"]);
+  assert.equal(code[0].outputs?.length ?? 0, 0);
   // Banner first, one line; on this machine (no libtensorflow) it must report wasm.
-  const first = text(code[0].outputs?.[0]?.text);
+  const first = text(code[1].outputs?.[0]?.text);
   assert.match(first, /^mia \| backend \S+ .*\| tfjs 4\.22\.0 \| threads \d+ \| profile smoke \| node [\d.]+/);
   assert.equal(first.trim().split("\n").length, 1);
   const native = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"].some((p) => fs.existsSync(path.join(ROOT, "node_modules", p)));
@@ -151,4 +154,40 @@ test("00-environment runs through Jupyter + tslab, and its HTML export renders i
     await page.close();
     await closeBrowser();
   }
+});
+
+test("a custom task through the notebooks: MIA_TASKS (runner --tasks) puts your own ImageFolder in place of the profile's tasks", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mia-nb-custom-"));
+  const sharp = (await import("sharp")).default;
+  // Train / valid / test folders, two classes told apart by brightness; a distinct grey per image.
+  let k = 0;
+  for (const [split, n] of [["train", 24], ["valid", 8], ["test", 12]] as const)
+    for (let i = 0; i < n; i++, k++)
+      for (const [cls, base] of [["clear", 10], ["opaque", 160]] as const) {
+        const file = path.join(dir, "lungs", split, cls, `${cls}-${i}.png`);
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        await sharp({ create: { width: 12, height: 12, channels: 3, background: { r: base + k, g: base + k, b: base + k } } }).png().toFile(file);
+      }
+  const env = {
+    MIA_CUSTOM_TASKS_DIR: path.join(dir, "tasks"),
+    MIA_MODELS_DIR: path.join(dir, "models"),
+    MIA_RESULTS_DIR: path.join(dir, "results"),
+    MIA_CACHE_DIR: path.join(dir, "cache"),
+    MIA_FIGURES_DIR: path.join(dir, "figures"),
+  };
+  // Trained once by name, as a user does (which registers it), then the notebooks on it.
+  const trained = spawnSync(process.execPath, [path.join(ROOT, "dist", "src", "cli", "main.js"), "train", "--imagefolder", path.join(dir, "lungs"), "--name", "lungs", "--profile", "smoke", "--json"], { encoding: "utf8", env: { ...process.env, MIA_WORKERS: "2", ...env }, timeout: 240_000 });
+  assert.equal(trained.status, 0, trained.stderr);
+  assert.ok(fs.existsSync(path.join(env.MIA_CUSTOM_TASKS_DIR, "lungs.json")));
+  const out = path.join(dir, "out");
+  const r = run(["--profile", "smoke", "--tasks", "lungs", "--out", out, "--no-html", path.join(ROOT, "notebooks", "02-training.ipynb"), path.join(ROOT, "notebooks", "03-attacks.ipynb")], env);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /profile smoke, tasks lungs, 2 notebook\(s\)/);
+  const streams = (nb: string) => (JSON.parse(fs.readFileSync(path.join(out, nb), "utf8")) as { cells: Cell[] }).cells.flatMap((c) => c.outputs ?? []).map((o) => text(o.text) + String(o.data?.["text/plain"] ?? "")).join("\n");
+  const s02 = streams("02-training.ipynb");
+  assert.match(s02, /lungs/);
+  assert.doesNotMatch(s02, /\bcxr:|\bderm:/, "the profile's own tasks were replaced");
+  assert.ok(fs.existsSync(path.join(env.MIA_MODELS_DIR, "smoke", "lungs")), "the custom task's model");
+  assert.ok(fs.readdirSync(path.join(env.MIA_RESULTS_DIR, "smoke", "lungs")).length > 0, "its attack results");
+  assert.ok(fs.existsSync(path.join(env.MIA_FIGURES_DIR, "attacks_accuracy-vs-eps.png")), "figures of the custom run");
 });

@@ -7,6 +7,7 @@
 import { tf } from "../backend/tf";
 import { createEngine, type Engine, type EngineOptions } from "../backend/engine";
 import { argmaxRows } from "../train/metrics";
+import { checkPositive, checkWhole } from "../config/check";
 
 export abstract class Attack {
   abstract readonly name: string;
@@ -30,14 +31,10 @@ export function checkEps(eps: number, what = "eps"): number {
 }
 
 export function checkSteps(steps: number, what = "steps"): number {
-  if (!(Number.isInteger(steps) && steps >= 1)) throw new Error(`${what} must be a whole number >= 1, got ${steps}`);
-  return steps;
+  return checkWhole(steps, what, 1);
 }
 
-export function checkPositive(v: number, what: string): number {
-  if (!(typeof v === "number" && Number.isFinite(v) && v > 0)) throw new Error(`${what} must be a positive number, got ${v}`);
-  return v;
-}
+export { checkPositive };
 
 /** The labels an attack uses: the true ones, or the model's predictions (as the authors' scripts did for FGSM/BIM/PGD). */
 export type LabelMode = "true" | "predicted";

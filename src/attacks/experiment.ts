@@ -12,9 +12,11 @@ import * as path from "node:path";
 import { tf } from "../backend/tf";
 import { createEngine, type EngineOptions } from "../backend/engine";
 import { resolveProfile, type EpsGrids, type Profile, type ProfileName } from "../config";
-import { loadTask, requireEveryClass } from "../data/load";
+import { runFolder } from "../config/paths";
+import { loadTask, requireEveryClass, type TaskData } from "../data/load";
+import type { TaskSpec } from "../data/tasks";
 import { balancedOrder } from "../data/split";
-import { progress } from "../plots/progress";
+import { progress } from "../ui/progress";
 import { loadTrained, requireSameTestSplit } from "../train/trainer";
 import { checkEps, predictLabels, type LabelMode } from "./attack";
 import { adversarialDir, collectAdversarial, RESULTS_HINT, resultsRoot, saveAdversarial, reusableSet } from "./save";
@@ -70,6 +72,47 @@ export function reportGrids(profile: Profile): EpsGrids {
   return { fgsm: union(profile.epsGrid.fgsm), bim: union(profile.epsGrid.bim), pgd: union(profile.epsGrid.pgd), cw: union(profile.epsGrid.cw) };
 }
 
+/** What every attack run starts from: the trained model, its test split and n images of it. */
+export interface AttackSetup {
+  readonly model: tf.LayersModel;
+  readonly key: Awaited<ReturnType<typeof loadTrained>>["key"];
+  readonly savedAt: string;
+  readonly data: TaskData;
+  /** Indices into the test split of the chosen images, class-balanced, in attack order. */
+  readonly chosen: readonly number[];
+  readonly ids: readonly string[];
+  readonly x: tf.Tensor4D;
+  readonly y: tf.Tensor1D;
+}
+
+/**
+ * The shared set-up of `mia attack` and attackTask: the trained model of the task, its test
+ * split as the model was trained with it (the same seed, hence the same group split; checked
+ * against the run's record), every class present, and the first n images of the seeded
+ * class-balanced order as tensors. On a failed check the model is disposed before the error.
+ */
+export async function attackSetup(
+  task: string | TaskSpec,
+  o: { profile: Profile; model?: string; n: number; seed: number; dir?: string; allowMissing?: boolean; strict?: boolean; quiet?: boolean },
+): Promise<AttackSetup> {
+  const name = typeof task === "string" ? task : task.name;
+  const { model, key, savedAt, result: record } = await loadTrained(name, { profile: o.profile, model: o.model });
+  let data: TaskData;
+  try {
+    // The split the model was trained with: a model of another seed has another group split (and test subset).
+    data = await loadTask(task, { profile: o.profile, dir: o.dir, seed: key.seed, allowMissing: o.allowMissing, strict: o.strict, splits: ["test"], quiet: o.quiet });
+    requireEveryClass(data, ["test"], "be attacked");
+    requireSameTestSplit(record, data.splits.test!, { task: name, profile: o.profile.name });
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  const test = data.splits.test!;
+  const chosen = balancedOrder(test.labels, o.seed).slice(0, o.n);
+  const { x, y } = test.toTensors(chosen);
+  return { model, key, savedAt, data, chosen, ids: chosen.map((i) => test.ids[i]), x, y };
+}
+
 export async function attackTask(task: string, o: TaskAttackOptions = {}): Promise<TaskAttackResult> {
   const profile = typeof o.profile === "object" ? o.profile : resolveProfile(o.profile);
   const attacks = o.attacks ?? LINF_ATTACKS;
@@ -81,22 +124,9 @@ export async function attackTask(task: string, o: TaskAttackOptions = {}): Promi
   const sweepMode = checkSweepMode(o.sweep ?? profile.sweep);
   const modeOf = (attack: string): SweepMode => (attack === "fgsm" ? "independent" : sweepMode);
   const t0 = Date.now();
-  const { model, key, savedAt, result: record } = await loadTrained(task, { profile, model: o.model });
-  // The split the model was trained with: a model of another seed has another group split (and test subset).
-  const data = await loadTask(task, { profile, seed: key.seed, splits: ["test"], quiet: true });
-  try {
-    requireEveryClass(data, ["test"], "be attacked");
-    requireSameTestSplit(record, data.splits.test!, { task, profile: profile.name });
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
-  const test = data.splits.test!;
-  const chosen = balancedOrder(test.labels, seed).slice(0, n);
-  const ids = chosen.map((i) => test.ids[i]);
-  const { x, y } = test.toTensors(chosen);
+  const { model, key, savedAt, x, y, ids, data, chosen } = await attackSetup(task, { profile, model: o.model, n, seed, quiet: true });
   const target = await createEngine(model, o);
-  const dir = path.join(resultsRoot(), profile.name, task, key.model);
+  const dir = runFolder(resultsRoot(), profile.name, task, key.model);
   const settings = (attack: string) =>
     // FGSM has no steps: a change of steps must not invalidate it.
     ({ savedAt, data: key.data, ids, attack, steps: attack === "fgsm" ? 1 : steps, labels, seed });

@@ -13,6 +13,7 @@ import { train } from "../train/trainer";
 import { capacityProfile, type ModelGridOptions } from "./capacity";
 import { attackTask } from "./experiment";
 import { epsAtHalf, robustRadii, type SweepRow } from "./sweep";
+import { checkWhole } from "../config/check";
 
 export type InputSizeOptions = ModelGridOptions<InputSizePlan, InputSizeRow>;
 
@@ -56,8 +57,8 @@ export function inputSizeProfile(profile: Profile, plan: InputSizePlan, size: nu
 export function checkInputSizePlan(plan: InputSizePlan): void {
   if (!plan.pgdGrid.includes(1)) throw new Error(`The input-size plan's PGD grid must contain 1 (the paper's budget, 1/255); got ${plan.pgdGrid.join(", ")}`);
   if (plan.tasks.length === 0 || plan.sizes.length === 0) throw new Error("The input-size plan needs at least one task and one input size");
-  for (const s of plan.sizes) if (!(Number.isInteger(s) && s >= 8)) throw new Error(`Input sizes must be whole numbers >= 8 pixels; got ${s}`);
-  if (!(Number.isInteger(plan.seeds) && plan.seeds >= 1)) throw new Error(`The input-size plan's seeds must be a whole number >= 1; got ${plan.seeds}`);
+  for (const s of plan.sizes) checkWhole(s, "An input size (pixels)", 8);
+  checkWhole(plan.seeds, "The input-size plan's seeds", 1);
 }
 
 export async function inputSizeSweep(o: InputSizeOptions = {}): Promise<InputSizeRow[]> {

@@ -11,19 +11,16 @@ import type { Engine } from "../backend/engine";
 import { readJsonFile, readNpyFile } from "../data/files";
 import { writeNpy, type NpyArray } from "../data/npy";
 import { predictLabels, type Attack, type LabelMode } from "./attack";
-import { REPO_ROOT } from "../data/root";
 import { writeFileAtomic } from "../config/io";
+import { resultsRoot, runFolder, safeSegment } from "../config/paths";
 
-export function resultsRoot(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.MIA_RESULTS_DIR?.trim() || path.join(REPO_ROOT, "data", "results"));
-}
+export { resultsRoot };
 
 /** What to do when a results folder cannot be written. */
 export const RESULTS_HINT = "Free space or make the folder writable, or set MIA_RESULTS_DIR to another folder.";
 
 export function adversarialDir(root: string, k: { profile: string; task: string; model: string; attack: string; eps: number }): string {
-  const safe = (s: string) => s.replace(/[^\w.-]+/g, "_");
-  return path.join(root, safe(k.profile), safe(k.task), safe(k.model), "adv", `${safe(k.attack)}-eps${k.eps}`);
+  return path.join(runFolder(root, k.profile, k.task, k.model), "adv", `${safeSegment(k.attack)}-eps${k.eps}`);
 }
 
 export interface AdversarialSet {

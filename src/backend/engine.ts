@@ -9,6 +9,7 @@ import { tf } from "./tf";
 import { WasmPool, type LossKind, type PoolModel } from "./parallel";
 import { lossSum } from "./parallel/loss";
 import { withTrainingStep } from "./step";
+import { checkWhole } from "../config/check";
 
 export interface Engine {
   readonly description: string;
@@ -123,8 +124,7 @@ export interface EngineOptions {
 export function defaultWorkers(env: NodeJS.ProcessEnv = process.env): number {
   if (env.MIA_WORKERS !== undefined && env.MIA_WORKERS !== "") {
     const n = Number(env.MIA_WORKERS);
-    if (!(Number.isInteger(n) && n >= 1)) throw new Error(`MIA_WORKERS must be a whole number >= 1, got '${env.MIA_WORKERS}'`);
-    return n;
+    return checkWhole(n, "MIA_WORKERS", 1, `'${env.MIA_WORKERS}'`);
   }
   return os.availableParallelism();
 }

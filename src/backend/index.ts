@@ -41,10 +41,15 @@ export interface Session {
 }
 
 /**
- * The first call of every notebook and CLI command: resolve the profile (MIA_PROFILE), select
- * the backend (MIA_BACKEND), print the banner line.
+ * The first call of every notebook and CLI command: resolve the profile (MIA_PROFILE, its tasks
+ * from MIA_TASKS when set), select the backend (MIA_BACKEND), print the banner line.
  */
-export async function init(options: { quiet?: boolean } = {}): Promise<Session> {
+export async function init(options: { quiet?: boolean; profile?: string; tasks?: string | readonly string[] } = {}): Promise<Session> {
+  // A notebook's parameters cell: a profile or task list given here wins over MIA_PROFILE / MIA_TASKS
+  // (and is put in the environment, so every later call in the session resolves the same profile).
+  if (options.profile !== undefined && options.profile.trim() !== "") process.env.MIA_PROFILE = options.profile.trim();
+  const tasks = typeof options.tasks === "string" ? options.tasks : options.tasks?.join(",");
+  if (tasks !== undefined && tasks.trim() !== "") process.env.MIA_TASKS = tasks.trim();
   const profile = resolveProfile();
   const backend = await initBackend();
   if (!options.quiet) console.log(banner(backend, profile));

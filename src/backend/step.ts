@@ -4,6 +4,8 @@
  * whatever this process computed before. The engines set it around each training pass, on the
  * main thread and in every pool worker.
  */
+import { checkWhole } from "../config/check";
+
 let current: number | undefined;
 
 /** The step set by the innermost `withTrainingStep`, else undefined. */
@@ -14,7 +16,7 @@ export function trainingStep(): number | undefined {
 /** Runs `f` (one training forward and backward pass, synchronous) with `step` as the training step. */
 export function withTrainingStep<T>(step: number | undefined, f: () => T): T {
   if (step === undefined) return f();
-  if (!(Number.isInteger(step) && step >= 0)) throw new Error(`The training step must be a whole number >= 0, got ${step}`);
+  checkWhole(step, "The training step", 0);
   const before = current;
   current = step;
   try {

@@ -1,15 +1,13 @@
 /** `mia attack`: one attack at one budget on a trained model's test images; saves the adversarial set. */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
-import { banner, initBackend, createEngine, tf } from "../backend";
+import { createEngine, tf } from "../backend";
 import { resolveProfile, type Profile } from "../config";
-import { balancedOrder, loadTask, requireEveryClass, type TaskSpec } from "../data";
-import { adversarialDir, checkEps, collectAdversarial, linfAttack, LINF_ATTACKS, RESULTS_HINT, resultsRoot, saveAdversarial, type LabelMode } from "../attacks";
+import type { TaskSpec } from "../data";
+import { adversarialDir, attackSetup, checkEps, collectAdversarial, linfAttack, LINF_ATTACKS, RESULTS_HINT, resultsRoot, saveAdversarial, type LabelMode } from "../attacks";
 import { requireWritable } from "../config/io";
-import { loadTrained, requireSameTestSplit } from "../train";
 import { DATA_SWITCHES_HELP, int, positive, registeredTaskFrom, TASK_OPTIONS } from "./data";
-import { UsageError } from "./usage";
+import { parseCommand, startBackend, statusLog, UsageError } from "./usage";
 
 const HELP = `Usage: mia attack --task NAME --attack fgsm|bim|pgd|cw --eps E [--steps N] [--n N] [options]
 
@@ -63,10 +61,9 @@ export function attackTarget(v: Record<string, string | boolean | undefined> & {
 }
 
 export async function runAttack(argv: string[]): Promise<void> {
-  const { values: v } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
+  const v = parseCommand(
+    argv,
+    {
       ...TASK_OPTIONS,
       attack: { type: "string" },
       eps: { type: "string" },
@@ -80,13 +77,10 @@ export async function runAttack(argv: string[]): Promise<void> {
       models: { type: "string" },
       out: { type: "string" },
       json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
     },
-  });
-  if (v.help) {
-    console.log(HELP);
-    return;
-  }
+    HELP,
+  );
+  if (!v) return;
   if (v.eps === undefined) throw new UsageError("--eps is required (in /255 pixel units, e.g. --eps 1)");
   const { task, attack, eps, profile } = attackTarget(v, v.eps);
   const labelsMode = (v.labels ?? "true") as LabelMode;
@@ -96,17 +90,11 @@ export async function runAttack(argv: string[]): Promise<void> {
   const seed = int(v.seed, "--seed") ?? 0;
   const kappa = v.kappa === undefined ? undefined : Number(v.kappa);
   if (kappa !== undefined && (v.kappa!.trim() === "" || !(kappa >= 0))) throw new UsageError(`--kappa must be a number >= 0 (CW's confidence margin), got '${v.kappa}'`);
-  const log = (s: string) => (v.json ? console.error(s) : console.log(s));
+  const log = statusLog(v.json);
 
-  const info = await initBackend();
-  log(banner(info, profile));
-  const { model, key, result: record } = await loadTrained(task.name, { profile, model: v.model });
-  const data = await loadTask(task, { profile, dir: v.data, seed: key.seed, allowMissing: v["allow-missing"], strict: v.strict, splits: ["test"], quiet: v.json });
-  requireEveryClass(data, ["test"], "be attacked");
-  requireSameTestSplit(record, data.splits.test!, { task: task.name, profile: profile.name });
+  await startBackend(profile, log);
+  const { model, key, data, chosen, x, y } = await attackSetup(task, { profile, model: v.model, n, seed, dir: v.data as string | undefined, allowMissing: v["allow-missing"] as boolean | undefined, strict: v.strict as boolean | undefined, quiet: v.json });
   const test = data.splits.test!;
-  const chosen = balancedOrder(test.labels, seed).slice(0, n);
-  const { x, y } = test.toTensors(chosen);
   const target = await createEngine(model);
   try {
     const t0 = Date.now();

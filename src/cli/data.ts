@@ -1,10 +1,8 @@
 /** `mia data`: what a task holds, before any training. */
-import { parseArgs } from "node:util";
-import { resolveProfile } from "../config";
 import { classCounts, customTask, describeGaps, getTask, loadTask, planTask, registerCustomTask, SPLIT_NAMES, splitGaps, TASKS, type TaskSpec } from "../data";
 import { CATALOG_NAMES, DEFAULT_FETCH_SIZES, fetchDatasets, formatSources, missingReport, MEDMNIST_FETCH_SIZES } from "../data/catalog";
 import { availableTasks, chooseMedmnistSize, sourcesReport } from "../data/resolve";
-import { UsageError } from "./usage";
+import { parseCommand, profileOption, UsageError } from "./usage";
 
 /** Help lines for the two data-reading switches every command that reads images takes. */
 export const DATA_SWITCHES_HELP = `  --allow-missing        leave out CSV rows without images or labels, and images without rows
@@ -142,10 +140,9 @@ export const positive = (s: unknown, what: string, min = 1): number | undefined 
 };
 
 export async function runData(argv: string[]): Promise<void> {
-  const { values: v } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
+  const v = parseCommand(
+    argv,
+    {
       list: { type: "boolean" },
       fetch: { type: "boolean" },
       needed: { type: "boolean" },
@@ -158,13 +155,10 @@ export async function runData(argv: string[]): Promise<void> {
       size: { type: "string" },
       seed: { type: "string" },
       json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
     },
-  });
-  if (v.help) {
-    console.log(HELP);
-    return;
-  }
+    HELP,
+  );
+  if (!v) return;
   if (v.list) {
     const tasks = [...TASKS.values()].map((t) => ({ name: t.name, dataset: t.dataset, channels: t.channels, title: t.title, clinical: t.clinical }));
     if (v.json) console.log(JSON.stringify(tasks, null, 2));
@@ -183,7 +177,7 @@ export async function runData(argv: string[]): Promise<void> {
   }
   if (v.sizes !== undefined || v.only !== undefined) throw new UsageError("--sizes and --only go with --fetch or --sources.");
   const task = taskFrom(v);
-  const profile = resolveProfile(v.profile);
+  const profile = profileOption(v.profile);
   const seed = int(v.seed, "--seed") ?? 0;
   const size = int(v.size, "--size");
   const plan = planTask(task, { dir: v.data, seed, allowMissing: v["allow-missing"] });
@@ -253,7 +247,7 @@ const list = (s: string | undefined): string[] | undefined =>
  * task covered it touches no network, so machines with the raw data never need one.
  */
 async function fetchNeeded(v: { profile?: string; json?: boolean }): Promise<void> {
-  const profile = resolveProfile(v.profile);
+  const profile = profileOption(v.profile);
   const tasks = [...new Set([...profile.tasks.medical, ...profile.tasks.natural, ...profile.tasks.multiclass])];
   const { missing: gone } = availableTasks(tasks, { profile });
   const missing = gone.map((m) => m.task);

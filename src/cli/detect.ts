@@ -1,13 +1,11 @@
 /** `mia detect`: one detector against one attack's eps = 1/255 set; AUC with its interval, scores as .npy. */
 import * as path from "node:path";
-import { parseArgs } from "node:util";
-import { banner, initBackend } from "../backend";
 import { writeNpy } from "../data/npy";
 import { requireWritable, writeFileAtomic } from "../config/io";
 import { checkDetector, detectTask, DETECTOR_NAMES } from "../detect";
 import { DATA_SWITCHES_HELP, int, positive, TASK_OPTIONS } from "./data";
 import { attackTarget } from "./attack";
-import { UsageError } from "./usage";
+import { parseCommand, startBackend, statusLog, UsageError } from "./usage";
 
 const HELP = `Usage: mia detect --task NAME --attack fgsm|bim|pgd|cw --detector D [--eps 1] [options]
 
@@ -40,10 +38,9 @@ ${DATA_SWITCHES_HELP}
 Exit codes: 0 done, 1 failed (no model, no saved set, detector could not be fitted), 2 bad usage.`;
 
 export async function runDetect(argv: string[]): Promise<void> {
-  const { values: v } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
+  const v = parseCommand(
+    argv,
+    {
       ...TASK_OPTIONS,
       attack: { type: "string" },
       detector: { type: "string" },
@@ -56,13 +53,10 @@ export async function runDetect(argv: string[]): Promise<void> {
       models: { type: "string" },
       out: { type: "string" },
       json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
     },
-  });
-  if (v.help) {
-    console.log(HELP);
-    return;
-  }
+    HELP,
+  );
+  if (!v) return;
   const { task, attack, eps, profile } = attackTarget(v, v.eps ?? "1");
   if (!v.detector) throw new UsageError(`--detector is required: ${DETECTOR_NAMES.join(", ")}`);
   let detector;
@@ -73,12 +67,11 @@ export async function runDetect(argv: string[]): Promise<void> {
   }
   const repeats = positive(v.repeats, "--repeats") ?? profile.detect.repeats;
   const seed = int(v.seed, "--seed") ?? 0;
-  const log = (s: string) => (v.json ? console.error(s) : console.log(s));
+  const log = statusLog(v.json);
 
   // A named output folder is checked before the features and detectors are computed.
   if (v.out) requireWritable(v.out, "Choose another --out DIR.");
-  const info = await initBackend();
-  log(banner(info, profile));
+  await startBackend(profile, log);
   const t0 = Date.now();
   const det = await detectTask(task.name, { profile, model: v.model, attacks: [attack], detectors: [detector], eps, repeats, leaky: v.leaky, seed });
   const row = det.rows[0];

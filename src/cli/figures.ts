@@ -1,5 +1,5 @@
 /** `mia figures --check`: the exported figures are print size and image figures carry their labels. */
-import { parseArgs } from "node:util";
+import { parseCommand } from "./usage";
 import { checkFigures, figuresDir } from "../plots";
 
 const HELP = `Usage: mia figures --check [--dir DIR]
@@ -15,8 +15,9 @@ Options:
 Exit codes: 0 every figure passes, 1 a figure fails (each problem is printed), 2 bad usage.`;
 
 export async function runFigures(argv: string[]): Promise<void> {
-  const { values: v } = parseArgs({ args: argv, strict: true, options: { check: { type: "boolean" }, dir: { type: "string" }, help: { type: "boolean", short: "h" } } });
-  if (v.help || !v.check) {
+  const v = parseCommand(argv, { check: { type: "boolean" }, dir: { type: "string" } }, HELP);
+  if (!v) return;
+  if (!v.check) {
     console.log(HELP);
     return;
   }

@@ -1,9 +1,7 @@
 /** `mia gates`: every task's quality gate and reference, and where a model is trained, its status. */
-import { parseArgs } from "node:util";
-import { resolveProfile, type Profile } from "../config";
 import { formatMetric as fmt, gateFor, gateStatus, TASK_GATES, type TaskGate } from "../gates";
 import { trainedRecord } from "../train";
-import { UsageError } from "./usage";
+import { parseCommand, profileOption, UsageError } from "./usage";
 
 const HELP = `Usage: mia gates [--profile P] [--task NAME] [--model M] [--out DIR] [--json]
 
@@ -21,21 +19,9 @@ Options:
 Exit codes: 0 listed, 1 a damaged run record, 2 bad usage.`;
 
 export async function runGates(argv: string[]): Promise<void> {
-  const { values: v } = parseArgs({
-    args: argv,
-    strict: true,
-    options: { profile: { type: "string" }, task: { type: "string" }, model: { type: "string" }, out: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
-  });
-  if (v.help) {
-    console.log(HELP);
-    return;
-  }
-  let profile: Profile;
-  try {
-    profile = resolveProfile(v.profile);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const v = parseCommand(argv, { profile: { type: "string" }, task: { type: "string" }, model: { type: "string" }, out: { type: "string" }, json: { type: "boolean" } }, HELP);
+  if (!v) return;
+  const profile = profileOption(v.profile);
   let gates: readonly TaskGate[] = TASK_GATES;
   if (v.task !== undefined) {
     const g = gateFor(v.task);

@@ -10,6 +10,8 @@ import { runDetect } from "./detect";
 import { runGates } from "./gates";
 import { runWeights } from "./weights";
 import { runFigures } from "./figures";
+import { runStudyCommand } from "./study";
+import { closeBrowser } from "../plots/browser";
 
 import { UsageError } from "./usage";
 export { UsageError };
@@ -21,6 +23,7 @@ const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promi
   gates: { summary: "each task's quality gate and published reference; trained models' test metric against it", run: runGates },
   weights: { summary: "pretrained weights (Keras' ImageNet ResNet-50): list, fetch (MD5-checked), check a .h5 file", run: runWeights },
   detect: { summary: "detect one attack's adversarial set from deep features; AUC with a 95% interval; scores (.npy)", run: runDetect },
+  study: { summary: "the whole study on one task (your own data too): train, attacks, measures, detectors, a report folder", run: runStudyCommand },
   figures: { summary: "check the exported figures: print size, image figures labelled (SVG text)", run: runFigures },
 };
 
@@ -56,6 +59,10 @@ export async function main(argv: string[]): Promise<number> {
     const usage = err instanceof UsageError || code?.startsWith("ERR_PARSE_ARGS") || code === "ERR_MIA_SETTING";
     console.error(`mia ${cmd}: ${(err as Error).message}${usage ? `\nSee 'mia ${cmd} --help'.` : ""}`);
     return usage ? 2 : 1;
+  } finally {
+    // A command that exported a figure started a headless Chromium: close it, or the process
+    // would wait on it forever instead of exiting.
+    await closeBrowser().catch(() => undefined);
   }
 }
 

@@ -1,12 +1,9 @@
 /** `mia train`: train (or reuse, or resume) a task's classifier and report its test metrics. */
-import { parseArgs } from "node:util";
-import { initBackend, banner } from "../backend";
-import { resolveProfile } from "../config";
 import { architecture } from "../models/registry";
 import { gateStatus } from "../gates";
 import { pretrainedEntry, train, type TrainOptions } from "../train";
 import { DATA_SWITCHES_HELP, int, positive, registeredTaskFrom, TASK_OPTIONS } from "./data";
-import { UsageError } from "./usage";
+import { parseCommand, profileOption, startBackend, statusLog, UsageError } from "./usage";
 
 const HELP = `Usage: mia train --task NAME [--profile P] [--data DIR] [--model M] [--epochs N] [--out DIR] [options]
        mia train --imagefolder DIR | --csv FILE | --npz FILE  [same options]   (your own data; see 'mia data --help')
@@ -45,10 +42,9 @@ ${DATA_SWITCHES_HELP}
 Exit codes: 0 trained or reused, 1 failed (missing data, damaged checkpoint, ...), 2 bad usage.`;
 
 export async function runTrain(argv: string[]): Promise<void> {
-  const { values: v } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
+  const v = parseCommand(
+    argv,
+    {
       ...TASK_OPTIONS,
       profile: { type: "string" },
       model: { type: "string" },
@@ -66,28 +62,19 @@ export async function runTrain(argv: string[]): Promise<void> {
       out: { type: "string" },
       force: { type: "boolean" },
       json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
     },
-  });
-  if (v.help) {
-    console.log(HELP);
-    return;
-  }
+    HELP,
+  );
+  if (!v) return;
   const task = registeredTaskFrom(v);
-  let profile;
-  try {
-    profile = resolveProfile(v.profile);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const profile = profileOption(v.profile);
   const lr = v.lr === undefined ? undefined : Number(v.lr);
   if (lr !== undefined && !(lr > 0)) throw new UsageError(`--lr must be a positive number, got '${v.lr}'`);
   if (v.optimizer !== undefined && v.optimizer !== "adam" && v.optimizer !== "sgd") throw new UsageError(`--optimizer must be adam or sgd, got '${v.optimizer}'`);
   if (v["class-weights"] !== undefined && !["balanced", "none"].includes(v["class-weights"])) throw new UsageError(`--class-weights must be balanced or none`);
   if (v.monitor !== undefined && !["auc", "loss", "accuracy"].includes(v.monitor)) throw new UsageError(`--monitor must be auc, loss or accuracy`);
-  const log = (s: string) => (v.json ? console.error(s) : console.log(s));
-  const info = await initBackend();
-  log(banner(info, profile));
+  const log = statusLog(v.json);
+  await startBackend(profile, log);
   const options: TrainOptions = {
     profile,
     dir: v.data,

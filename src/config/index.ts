@@ -1,3 +1,4 @@
 export * from "./profiles";
 export * from "./paths";
 export * from "./io";
+export * from "./check";

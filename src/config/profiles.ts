@@ -129,6 +129,8 @@ export interface Profile {
   /** The tasks the notebooks train and attack: the paper's three binary medical tasks, the
    *  natural-image comparator, and the multi-class tasks of the "more classes" experiment. */
   readonly tasks: Readonly<{ medical: readonly string[]; natural: readonly string[]; multiclass: readonly string[] }>;
+  /** Set when the task lists were chosen (MIA_TASKS, withTasks) rather than the profile's own. */
+  readonly taskSelection?: readonly string[];
   /** Correctly classified test images attacked per task in an eps sweep. */
   readonly attackImages: number;
   /** Attack iterations for BIM / PGD / CW-Linf (paper: 20). */
@@ -305,10 +307,13 @@ export function isProfileName(name: string): name is ProfileName {
  * The profile to use: the argument if given, else `MIA_PROFILE`, else `cpu`.
  * An unknown name is an error that lists the valid ones (never a silent fallback).
  */
+/**
+ * The profile by name (else MIA_PROFILE, else cpu), with its task lists replaced by MIA_TASKS when
+ * that is set (withTasks): how the notebooks run on a custom task (`make run TASKS=mine,cifar10`).
+ */
 export function resolveProfile(name?: string, env: NodeJS.ProcessEnv = process.env): Profile {
   const requested = (name ?? env.MIA_PROFILE ?? "").trim();
-  if (requested === "") return PROFILES[DEFAULT_PROFILE];
-  const key = requested.toLowerCase();
+  const key = requested === "" ? DEFAULT_PROFILE : requested.toLowerCase();
   if (!isProfileName(key)) {
     const from = name === undefined ? " (from MIA_PROFILE)" : "";
     throw new Error(
@@ -316,5 +321,39 @@ export function resolveProfile(name?: string, env: NodeJS.ProcessEnv = process.e
         `(e.g. MIA_PROFILE=smoke make run).`,
     );
   }
-  return PROFILES[key];
+  const tasks = parseTaskList(env.MIA_TASKS);
+  return tasks ? withTasks(PROFILES[key], tasks) : PROFILES[key];
+}
+
+/** "a, b,c" -> ["a", "b", "c"]; unset or blank -> null. Names must be task names (letters, digits, . _ -). */
+export function parseTaskList(s: string | undefined): string[] | null {
+  if (s === undefined || s.trim() === "") return null;
+  const names = [...new Set(s.split(",").map((t) => t.trim()).filter(Boolean))];
+  const bad = names.filter((n) => !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(n));
+  if (bad.length) throw new Error(`MIA_TASKS: '${bad.join("', '")}' is not a task name (comma-separated names, e.g. MIA_TASKS=mine,cifar10).`);
+  return names;
+}
+
+/** Natural-image comparators and multi-class tasks, as every profile lists them (and cifar2). */
+const NATURAL_TASKS = new Set(["cifar2", ...Object.values(PROFILES).flatMap((p) => p.tasks.natural)]);
+const MULTICLASS_TASKS = new Set(Object.values(PROFILES).flatMap((p) => p.tasks.multiclass));
+
+/**
+ * The profile on other tasks: the built-in comparators (cifar10, cifar2) are natural, the
+ * built-in multi-class tasks multi-class, every other name (your own data) medical. The capacity
+ * and input-size experiments run on the chosen binary-or-natural tasks.
+ */
+export function withTasks(profile: Profile, names: readonly string[]): Profile {
+  if (names.length === 0) throw new Error("withTasks: no task names");
+  const natural = names.filter((n) => NATURAL_TASKS.has(n));
+  const multiclass = names.filter((n) => MULTICLASS_TASKS.has(n));
+  const medical = names.filter((n) => !NATURAL_TASKS.has(n) && !MULTICLASS_TASKS.has(n));
+  const single = [...medical, ...natural];
+  return Object.freeze({
+    ...profile,
+    tasks: Object.freeze({ medical, natural, multiclass }),
+    capacity: Object.freeze({ ...profile.capacity, tasks: single }),
+    inputSize: Object.freeze({ ...profile.inputSize, tasks: single }),
+    taskSelection: Object.freeze([...names]),
+  });
 }

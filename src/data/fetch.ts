@@ -15,7 +15,7 @@ import * as path from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import * as zlib from "node:zlib";
-import { progress } from "../plots/progress";
+import { progress } from "../ui/progress";
 
 export interface DownloadOptions {
   /** Expected MD5 (hex); the file is rejected if it differs. */

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { tf } from "../backend/tf";
 import { writeFileAtomic } from "../config/io";
-import { progress, type Progress } from "../plots/progress";
+import { progress, type Progress } from "../ui/progress";
 import { resolveProfile, type Profile, type ProfileName } from "../config";
 import { CIFAR_RECORD } from "./cifar-binary";
 import { CACHE_FORMAT, cachePaths, readCache, writeCache } from "./cache";
@@ -17,7 +17,7 @@ import { resolveTaskSource, type TaskSource } from "./resolve";
 import { cacheRoot } from "./root";
 import type { SourceItem } from "./sources";
 import { groupStratifiedSplit, limitPerClass, mergeDuplicateGroups } from "./split";
-import { getTask, type TaskSpec } from "./tasks";
+import { type TaskSpec, resolveTask } from "./tasks";
 
 export const SPLIT_NAMES = ["train", "val", "test"] as const;
 export type SplitName = (typeof SPLIT_NAMES)[number];
@@ -198,7 +198,7 @@ export interface TaskPlan {
  * dataset is absent; `plan.source` says which data was found.
  */
 export function planTask(nameOrSpec: string | TaskSpec, options: Pick<LoadOptions, "dir" | "seed" | "allowMissing" | "size" | "profile"> = {}): TaskPlan {
-  const task = typeof nameOrSpec === "string" ? getTask(nameOrSpec) : nameOrSpec;
+  const task = resolveTask(nameOrSpec);
   const seed = options.seed ?? 0;
   const resolved = resolveTaskSource(task, { dir: options.dir, size: options.size, profile: options.profile });
   const { source, datasetKey, cacheSource, splitting } = resolved;

@@ -17,7 +17,7 @@ import { CIFAR_BINARY_DIR, findCifarBinaryDir, scanCifarBinary } from "./cifar-b
 import { scanMedmnist } from "./medmnist";
 import { DATASET_LAYOUTS, dataRootCandidates, findDataset, type DatasetId, type RootCandidate } from "./root";
 import type { SourceItem } from "./sources";
-import { getTask, type ScanOptions, type TaskSpec } from "./tasks";
+import { type ScanOptions, type TaskSpec, resolveTask } from "./tasks";
 
 export type SourceKind = "raw" | "medmnist" | "cifar-binary";
 
@@ -200,7 +200,7 @@ function missingError(task: TaskSpec, id: DatasetId, roots: readonly RootCandida
 
 /** The source a task would read now, with its scanner, splitting and cache key. */
 export function resolveTaskSource(nameOrSpec: string | TaskSpec, o: ResolveOptions = {}): ResolvedSource {
-  const task = typeof nameOrSpec === "string" ? getTask(nameOrSpec) : nameOrSpec;
+  const task = resolveTask(nameOrSpec);
   if (task.locate) {
     const dir = task.locate();
     return { ...raw(task, dir), source: { kind: "raw", dir, description: task.title } };
@@ -242,7 +242,7 @@ export function taskSource(nameOrSpec: string | TaskSpec, o: ResolveOptions = {}
 
 /** One human line: "cxr: Kermany chest X-rays (raw JPEGs) in /work/shared/data/chest-xray-pneumonia". */
 export function describeSource(nameOrSpec: string | TaskSpec, o: ResolveOptions = {}): string {
-  const task = typeof nameOrSpec === "string" ? getTask(nameOrSpec) : nameOrSpec;
+  const task = resolveTask(nameOrSpec);
   return sourceLine(task.name, resolveTaskSource(task, o).source);
 }
 

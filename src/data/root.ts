@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { REPO_ROOT } from "../config/paths";
+import { cacheRoot, customTasksDir, REPO_ROOT } from "../config/paths";
 
 export { REPO_ROOT };
 
@@ -65,12 +65,5 @@ export function findDataset(id: DatasetId, options: { dir?: string; env?: NodeJS
   );
 }
 
-/** Where custom tasks are registered by name (one JSON recipe each): MIA_CUSTOM_TASKS_DIR, else data/tasks. */
-export function customTasksDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.MIA_CUSTOM_TASKS_DIR?.trim() || path.join(REPO_ROOT, "data", "tasks"));
-}
-
-/** Where decoded/resized caches live. */
-export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.MIA_CACHE_DIR?.trim() || path.join(REPO_ROOT, "data", "cache"));
-}
+/** Where decoded caches and registered custom tasks live: decided in config/paths.ts. */
+export { cacheRoot, customTasksDir };

@@ -232,6 +232,11 @@ export const TASK_NAMES: readonly string[] = TASK_LIST.map((t) => t.name);
  * A task by name: a built-in one, else a custom task registered by `mia train --imagefolder ...
  * --name NAME` (or registerCustomTask), so every later stage finds the user's data by its name.
  */
+/** A task given by name (resolved once, here) or already resolved: the spec every stage works on. */
+export function resolveTask(nameOrSpec: string | TaskSpec): TaskSpec {
+  return typeof nameOrSpec === "string" ? getTask(nameOrSpec) : nameOrSpec;
+}
+
 export function getTask(name: string): TaskSpec {
   const t = TASKS.get(name.trim().toLowerCase());
   if (t !== undefined) return t;

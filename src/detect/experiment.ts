@@ -7,7 +7,7 @@
  */
 import type { tf } from "../backend/tf";
 import { resolveProfile, type Profile, type ProfileName } from "../config";
-import { featurePartition, taskFeatures, type FeatureSet as SavedFeatures } from "../features/deep";
+import { featurePartition, taskFeatures, type SavedFeatures } from "../features/deep";
 import { LOGITS_LAYER } from "../models/head";
 import { loadTrained } from "../train/trainer";
 import { rng } from "../data/split";

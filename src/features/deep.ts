@@ -17,6 +17,7 @@ import { FEATURE_LAYER } from "../models/head";
 import { featureModel, intermediateModel, resolveLayer, stageOutputs } from "../models/features";
 import { adversarialDir, attackFix, loadAdversarialSet, RESULTS_HINT, resultsRoot } from "../attacks/save";
 import { loadTrained } from "../train/trainer";
+import { checkWhole } from "../config/check";
 
 /** Images as a tensor, or as flat NHWC float data with its shape (what the .npy files hold). */
 export type Images = tf.Tensor4D | { readonly data: Float32Array; readonly shape: readonly number[] };
@@ -41,9 +42,7 @@ export interface PooledLayer {
 }
 
 function batchOf(o: { batchSize?: number }): number {
-  const b = o.batchSize ?? 32;
-  if (!Number.isInteger(b) || b < 1) throw new Error(`batchSize must be a whole number >= 1, got ${b}`);
-  return b;
+  return checkWhole(o.batchSize ?? 32, "batchSize");
 }
 
 function imageCount(x: Images): number {
@@ -117,7 +116,7 @@ export async function pooledStageFeatures(model: tf.LayersModel, x: Images, laye
 const FEATURE_FILES = ["features.npy", "labels.npy", "is_adv.npy", "predicted.npy"] as const;
 
 /** Deep features of a set: 2n rows, clean images 0..n-1 then their adversarial versions n..2n-1. */
-export interface FeatureSet {
+export interface SavedFeatures {
   readonly dir: string;
   /** Images in the set (rows = 2n). */
   readonly n: number;
@@ -155,7 +154,7 @@ export const featuresDir = (advDir: string): string => path.join(advDir, "featur
 const featureFix = (dir: string) => `Recompute them: run notebooks/07-deep-features.ipynb or extractFeatures("${path.dirname(dir)}", model), after the adversarial set exists (notebook 03 / \`npm run mia -- attack\`)`;
 
 /** Reads features written by extractFeatures; `dir` is the features folder or its adversarial set. */
-export function readFeatureSet(dir: string): FeatureSet {
+export function readFeatureSet(dir: string): SavedFeatures {
   const d0 = fs.existsSync(path.join(dir, "features-meta.json")) || path.basename(dir) === "features" ? dir : featuresDir(dir);
   const fix = featureFix(d0);
   const meta = readJson(path.join(d0, "features-meta.json"), fix) as unknown as FeatureMeta;
@@ -186,7 +185,7 @@ export interface ExtractOptions {
  * Deep features of the clean and adversarial images of the set in `advDir`, written as .npy to
  * `<advDir>/features/` and reused while the set (its meta.json) and the model are unchanged.
  */
-export async function extractFeatures(advDir: string, model: tf.LayersModel, o: ExtractOptions = {}): Promise<FeatureSet & { cached: boolean }> {
+export async function extractFeatures(advDir: string, model: tf.LayersModel, o: ExtractOptions = {}): Promise<SavedFeatures & { cached: boolean }> {
   const metaFile = path.join(advDir, "meta.json");
   const setMeta = readJson(metaFile, attackFix(advDir));
   // meta.json is written last and differs for every save (experiment key, or the CLI's timing), so it identifies the set.
@@ -259,11 +258,11 @@ export async function taskFeatures(
     /** The task's trained model when the caller already loaded it (the caller disposes it then). */
     trained?: Pick<Awaited<ReturnType<typeof loadTrained>>, "model" | "key" | "savedAt">;
   },
-): Promise<FeatureSet[]> {
+): Promise<SavedFeatures[]> {
   const profile = typeof o.profile === "object" ? o.profile : resolveProfile(o.profile);
   const { model, key, savedAt } = o.trained ?? (await loadTrained(task, { profile, model: o.model }));
   try {
-    const out: FeatureSet[] = [];
+    const out: SavedFeatures[] = [];
     for (const attack of o.attacks) {
       const dir = adversarialDir(resultsRoot(), { profile: profile.name, task, model: key.model, attack, eps: o.eps ?? 1 });
       if (!fs.existsSync(path.join(dir, "meta.json"))) {
@@ -298,7 +297,7 @@ export interface FeaturePartition {
  * images); `onlySuccessful` keeps only pairs whose adversarial version is misclassified.
  * `groups` (one per image, e.g. patient) keeps groups on one side; default each image alone.
  */
-export function featurePartition(set: Pick<FeatureSet, "n" | "labels" | "predicted">, o: { trainFraction?: number; seed?: number; onlySuccessful?: boolean; groups?: readonly string[] } = {}): FeaturePartition {
+export function featurePartition(set: Pick<SavedFeatures, "n" | "labels" | "predicted">, o: { trainFraction?: number; seed?: number; onlySuccessful?: boolean; groups?: readonly string[] } = {}): FeaturePartition {
   const { n, labels, predicted } = set;
   if (o.groups && o.groups.length !== n) throw new Error(`featurePartition: ${o.groups.length} groups for ${n} images`);
   const keep: number[] = [];

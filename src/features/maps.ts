@@ -5,6 +5,7 @@
  */
 import { tf } from "../backend/tf";
 import { intermediateModel, resolveLayer } from "../models/features";
+import { checkWhole } from "../config/check";
 
 export interface ChannelMeanMaps {
   /** n x h x w, row-major: the activation averaged over its channels. */
@@ -32,9 +33,7 @@ export interface MapOptions {
 }
 
 function checkBatch(o: MapOptions): number {
-  const b = o.batchSize ?? 32;
-  if (!Number.isInteger(b) || b < 1) throw new Error(`batchSize must be a whole number >= 1, got ${b}`);
-  return b;
+  return checkWhole(o.batchSize ?? 32, "batchSize");
 }
 
 /** Inference-mode activation of the layer on images [s, s + b) (must be n x h x w x c). */

@@ -14,6 +14,7 @@
  */
 import { rng } from "../data/split";
 import { untestableReason, type GateResult } from "./gate";
+import { checkWhole } from "../config/check";
 
 export type VerdictWord = "holds" | "does not hold" | "not resolved at this size" | "not testable here";
 
@@ -89,7 +90,7 @@ export function bootstrapDifference(medical: Clusters, natural: Clusters, option
  */
 export function bootstrapDifferenceOf<T>(medical: readonly (readonly T[])[], natural: readonly (readonly T[])[], statistic: (items: readonly T[]) => number, options: Omit<BootstrapOptions, "statistic"> = {}): Interval {
   const { resamples = 2000, level = 0.95, seed = 0 } = options;
-  if (!(Number.isInteger(resamples) && resamples >= 100)) throw new Error(`bootstrapDifference: resamples must be a whole number >= 100, got ${resamples}`);
+  checkWhole(resamples, "bootstrapDifference: resamples", 100);
   if (!(level > 0 && level < 1)) throw new Error(`bootstrapDifference: level must be in (0, 1), got ${level}`);
   for (const [side, cs] of [["medical", medical], ["natural", natural]] as const) {
     if (cs.length === 0 || cs.some((c) => c.length === 0)) throw new Error(`bootstrapDifference: the ${side} side needs at least one non-empty cluster of values`);

@@ -7,6 +7,7 @@
  */
 import { tf } from "../backend/tf";
 import type { Engine } from "../backend/engine";
+import { checkWhole } from "../config/check";
 
 /** The paper's grid: {0, 0.5, ..., 7.5}/255 on both axes (16 x 16). */
 export const PAPER_GRID: readonly number[] = Array.from({ length: 16 }, (_, i) => i / 2);
@@ -84,8 +85,7 @@ async function signGradient(engine: Engine, x: tf.Tensor4D, y: tf.Tensor1D, batc
  */
 export async function lossLandscape(white: Engine, black: Engine, x: tf.Tensor4D, y: tf.Tensor1D, options: LandscapeOptions = {}): Promise<Surface> {
   const grid = validateGrid(options.grid ?? PAPER_GRID);
-  const batchSize = options.batchSize ?? 64;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a whole number >= 1, got ${batchSize}`);
+  const batchSize = checkWhole(options.batchSize ?? 64, "batchSize");
   if (x.rank !== 4) throw new Error(`images must be a 4-D tensor (n, h, w, c), got shape [${x.shape}]`);
   const n = x.shape[0];
   if (n === 0) throw new Error("the loss landscape needs at least one image");

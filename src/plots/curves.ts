@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Figure } from "./plotly";
-import { display, inNotebook } from "./display";
+import { display, inNotebook } from "../ui/display";
 
 export interface CurvePoint {
   readonly epoch: number;

@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Page } from "playwright-core";
-import { REPO_ROOT } from "../config/paths";
+import { figuresDir } from "../config/paths";
 import { writeFileAtomic } from "../config/io";
 import { newPage } from "./browser";
 import { figureHtml, PLOTLY_FILE, plotlyPath, plotlySource, type Figure } from "./plotly";
@@ -68,17 +68,7 @@ export interface FigureEntry {
 
 const FIGURES_HINT = "Free space or make the folder writable, or set MIA_FIGURES_DIR to another folder.";
 
-/**
- * Where figures go: MIA_FIGURES_DIR, else figures/; on the smoke profile (MIA_PROFILE=smoke, from
- * the runner, a Jupyter UI or a shell) build/figures/smoke/, since smoke figures prove the pipeline
- * and must not replace a real run's figures/ and INDEX.md.
- */
-export function figuresDir(env: NodeJS.ProcessEnv = process.env): string {
-  const set = env.MIA_FIGURES_DIR?.trim();
-  if (set) return path.resolve(set);
-  if ((env.MIA_PROFILE ?? "").trim().toLowerCase() === "smoke") return path.join(REPO_ROOT, "build", "figures", "smoke");
-  return path.join(REPO_ROOT, "figures");
-}
+export { figuresDir };
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 

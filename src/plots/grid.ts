@@ -6,7 +6,7 @@
  */
 import sharp from "sharp";
 import { colormapRgb, type ColormapName } from "./colormap";
-import { display } from "./display";
+import { display } from "../ui/display";
 
 export interface GridRow {
   readonly label: string;

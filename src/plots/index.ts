@@ -1,4 +1,4 @@
-export * from "./display";
+export * from "../ui/display";
 export * from "./plotly";
 export * from "./show";
 export * from "./table";
@@ -6,7 +6,7 @@ export * from "./grid";
 export * from "./browser";
 export * from "./export";
 export * from "./colormap";
-export * from "./progress";
+export * from "../ui/progress";
 export * from "./curves";
 export * from "./attack";
 export * from "./landscape";

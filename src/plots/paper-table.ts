@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeFileAtomic } from "../config/io";
-import { display } from "./display";
+import { display } from "../ui/display";
 import { exportTable, figuresDir, recordFigure, type FigureEntry } from "./export";
 
 export interface Interval {

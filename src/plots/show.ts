@@ -3,7 +3,7 @@
  * own: see plotly.ts), the plotly JSON and a static PNG. Apart from plotly.ts so that the figure format
  * does not depend on the exporter (export.ts builds on plotly.ts, this builds on both).
  */
-import { display, inNotebook } from "./display";
+import { display, inNotebook } from "../ui/display";
 import { figureHtml, type Figure } from "./plotly";
 
 let pngUnavailable: string | undefined;

@@ -2,7 +2,7 @@
  * danfojs DataFrames as inline HTML tables (and plain text outside notebooks).
  */
 import type { DataFrame } from "danfojs";
-import { display } from "./display";
+import { display } from "../ui/display";
 import { exportTable, type FigureEntry } from "./export";
 
 const escapeHtml = (s: string): string =>

@@ -5,6 +5,7 @@
  */
 import { tf } from "../backend/tf";
 import type { Engine } from "../backend/engine";
+import { checkFraction, checkWhole } from "../config/check";
 
 /** The class attributed for each example: one class for all, one per example, or a label tensor. */
 export type Target = number | ArrayLike<number> | tf.Tensor1D;
@@ -62,15 +63,7 @@ export async function inputGradient(engine: Engine, x: tf.Tensor4D, labels: Int3
   return out;
 }
 
-export function checkWhole(v: number, what: string, min = 1): number {
-  if (!(Number.isInteger(v) && v >= min)) throw new Error(`${what} must be a whole number >= ${min}, got ${v}`);
-  return v;
-}
-
-export function checkFraction(v: number, what: string): number {
-  if (!(typeof v === "number" && Number.isFinite(v) && v >= 0)) throw new Error(`${what} must be a finite number >= 0 (a fraction of the pixel range), got ${v}`);
-  return v;
-}
+export { checkFraction, checkWhole };
 
 export function checkGradientOf(of: string): GradientOf {
   if (of !== "ce" && of !== "logit") throw new Error(`'of' must be "ce" or "logit", got '${of}'`);

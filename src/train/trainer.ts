@@ -14,12 +14,11 @@ import * as path from "node:path";
 import { tf } from "../backend/tf";
 import { requireWritable, resolveProfile, type Profile, type ProfileName } from "../config";
 import { loadTask, requireEveryClass, type SplitData, type TaskData } from "../data/load";
-import { REPO_ROOT } from "../data/root";
 import { shuffled } from "../data/split";
 import type { TaskSpec } from "../data/tasks";
 import { baseModelName, buildModel } from "../models/registry";
 import { pretrainedModel, requireWeights, WEIGHTS, weightsEntry, type WeightsEntry } from "../weights";
-import { progress as makeProgress } from "../plots/progress";
+import { progress as makeProgress } from "../ui/progress";
 import { augmentBatch, CROP_FLIP_AUGMENT, PAPER_AUGMENT, type AugmentConfig } from "./augment";
 import { loadModelFile, optimizerState, restoreOptimizer, saveModelFile } from "./checkpoint";
 import { createEngine, type Engine } from "../backend/engine";
@@ -27,6 +26,8 @@ import { evaluateLogits, type Evaluation } from "./metrics";
 import { stepMemory } from "./memory";
 import { addWeightDecay, DEFAULT_OPTIMIZER, learningRateAt, makeOptimizer, setLearningRate, validateOptimizer, type OptimizerConfig } from "./optimizer";
 import type { WasmPool } from "../backend/parallel";
+import { modelsRoot, runFolder } from "../config/paths";
+import { checkWhole } from "../config/check";
 
 export type Monitor = "auc" | "loss" | "accuracy";
 
@@ -131,13 +132,10 @@ export interface TrainResult {
   readonly testData?: string;
 }
 
-export function modelsRoot(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.MIA_MODELS_DIR?.trim() || path.join(REPO_ROOT, "data", "models"));
-}
+export { modelsRoot };
 
 export function runDirectory(root: string, key: Pick<RunKey, "profile" | "task" | "model">): string {
-  const safe = (s: string) => s.replace(/[^\w.-]+/g, "_");
-  return path.join(root, safe(key.profile), safe(key.task), safe(key.model));
+  return runFolder(root, key.profile, key.task, key.model);
 }
 
 /** Hash of a split's image ids, in order. */
@@ -233,9 +231,9 @@ export async function predictSplit(engine: Engine, split: SplitData, chunk = 256
 }
 
 function validate(o: { epochs: number; batchSize: number; patience: number; monitor: string; classWeights: string }): void {
-  if (!(Number.isInteger(o.epochs) && o.epochs >= 1)) throw new Error(`epochs must be a whole number >= 1, got ${o.epochs}`);
-  if (!(Number.isInteger(o.batchSize) && o.batchSize >= 2)) throw new Error(`batchSize must be a whole number >= 2, got ${o.batchSize}`);
-  if (!(Number.isInteger(o.patience) && o.patience >= 0)) throw new Error(`patience must be a whole number >= 0, got ${o.patience}`);
+  checkWhole(o.epochs, "epochs", 1);
+  checkWhole(o.batchSize, "batchSize", 2);
+  checkWhole(o.patience, "patience", 0);
   if (!["auc", "loss", "accuracy"].includes(o.monitor)) throw new Error(`monitor must be auc, loss or accuracy, got '${o.monitor}'`);
   if (!["balanced", "none"].includes(o.classWeights)) throw new Error(`classWeights must be balanced or none, got '${o.classWeights}'`);
 }

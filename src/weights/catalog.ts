@@ -4,8 +4,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { REPO_ROOT } from "../data/root";
 import type { Preprocess } from "../models/preprocess";
+import { weightsRoot } from "../config/paths";
 
 export interface WeightsEntry {
   readonly id: string;
@@ -40,10 +40,7 @@ export function weightsEntry(id: string): WeightsEntry {
   return e;
 }
 
-/** The folder pretrained weights are read from and fetched into. */
-export function weightsRoot(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.MIA_WEIGHTS_DIR?.trim() || path.join(REPO_ROOT, "data", "weights"));
-}
+export { weightsRoot };
 
 export function weightsPath(entry: WeightsEntry, root: string = weightsRoot()): string {
   return path.join(root, entry.file);

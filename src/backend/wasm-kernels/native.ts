@@ -13,6 +13,7 @@ import { isMainThread } from "node:worker_threads";
 import { REPO_ROOT } from "../../config/paths";
 import { tf } from "../tf";
 import { view, type WasmBackend } from "./util";
+import { checkWhole } from "../../config/check";
 
 interface Addon {
   forward(x: Float32Array, w: Float32Array, y: Float32Array, p: Int32Array): void;
@@ -51,7 +52,7 @@ export function loadAddon(): Addon | null {
     const addon = require(file) as Addon;
     // One OpenMP thread per pool worker (the pool already uses every core); all cores on the main thread.
     const threads = env.MIA_NATIVE_THREADS ? Number(env.MIA_NATIVE_THREADS) : isMainThread ? os.availableParallelism() : 1;
-    if (!(Number.isInteger(threads) && threads >= 1)) throw new Error(`MIA_NATIVE_THREADS must be a whole number >= 1, got '${env.MIA_NATIVE_THREADS}'`);
+    checkWhole(threads, "MIA_NATIVE_THREADS", 1, `'${env.MIA_NATIVE_THREADS}'`);
     addon.setThreads(threads);
     state = { addon, reason: `oneDNN ${addon.version()}` };
   } catch (err) {

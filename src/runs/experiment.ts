@@ -1,0 +1,99 @@
+/**
+ * One task on one profile, resolved once: the object the notebooks and `mia study` hand around
+ * instead of a task name and a profile name. It owns the folders of its artifacts (the trained
+ * model, the attack sweeps and adversarial sets, their deep features) and runs each stage of the
+ * study on them through the stage's own writer and reader:
+ *
+ *   const cxr = mia.runs.experiment("cxr", profile);
+ *   await cxr.train();                         // or reuse: data/models/<profile>/cxr/<model>/
+ *   const sweep = await cxr.attack();          // data/results/<profile>/cxr/<model>/
+ *   const det = await cxr.detect({ leaky: true });
+ *
+ * Folders: config/paths.ts decides every root (and the variable that moves it).
+ */
+import * as path from "node:path";
+import { resolveProfile, runFolder, modelsRoot, resultsRoot, type Profile, type ProfileName } from "../config";
+import { resolveTask, type TaskSpec } from "../data";
+import { adversarialDir, attackTask, type TaskAttackOptions, type TaskAttackResult } from "../attacks";
+import { featuresDir, taskFeatures, type SavedFeatures } from "../features";
+import { detectTask, type DetectOptions, type TaskDetection } from "../detect";
+import { loadTrained, train, trainedRecord, type TrainOptions, type TrainResult } from "../train";
+
+/** Options a stage takes, less what the experiment already fixed (task, profile, architecture). */
+type Stage<O> = Omit<O, "profile" | "model">;
+
+export class Experiment {
+  readonly task: TaskSpec;
+  readonly profile: Profile;
+  /** The architecture (default: the profile's). */
+  readonly model: string;
+
+  constructor(task: string | TaskSpec, profile?: Profile | ProfileName, options: { model?: string } = {}) {
+    this.task = resolveTask(task);
+    this.profile = typeof profile === "object" ? profile : resolveProfile(profile);
+    this.model = options.model ?? this.profile.model;
+  }
+
+  get name(): string {
+    return this.task.name;
+  }
+
+  /** The trained model's folder (model.json, weights, run record, checkpoints). */
+  get modelDir(): string {
+    return runFolder(modelsRoot(), this.profile.name, this.task.name, this.model);
+  }
+
+  /** The attack sweeps' folder; adversarial sets and features live below it. */
+  get resultsDir(): string {
+    return runFolder(resultsRoot(), this.profile.name, this.task.name, this.model);
+  }
+
+  /** One attack's saved adversarial set at eps (/255). */
+  adversarialDir(attack: string, eps = 1): string {
+    return adversarialDir(resultsRoot(), { profile: this.profile.name, task: this.task.name, model: this.model, attack, eps });
+  }
+
+  /** The deep features of that set. */
+  featuresDir(attack: string, eps = 1): string {
+    return featuresDir(this.adversarialDir(attack, eps));
+  }
+
+  /** Trains the classifier, or reuses the finished run in modelDir. */
+  train(o: Stage<TrainOptions> = {}): Promise<TrainResult> {
+    return train(this.task, { ...o, profile: this.profile, model: this.model });
+  }
+
+  /** The saved run record (test metrics, settings), or undefined when not trained. */
+  record(): ReturnType<typeof trainedRecord> {
+    return trainedRecord(this.task.name, { profile: this.profile, model: this.model });
+  }
+
+  /** The trained model, loaded and checked (the caller disposes it). */
+  loadModel(): ReturnType<typeof loadTrained> {
+    return loadTrained(this.task.name, { profile: this.profile, model: this.model });
+  }
+
+  /** The L-infinity attacks over the profile's eps grids (cached sweeps reused), sets saved at 1/255. */
+  attack(o: Stage<TaskAttackOptions> = {}): Promise<TaskAttackResult> {
+    return attackTask(this.task.name, { ...o, profile: this.profile, model: this.model });
+  }
+
+  /** Deep features of the saved adversarial sets (cached). */
+  features(o: Stage<Parameters<typeof taskFeatures>[1]>): Promise<SavedFeatures[]> {
+    return taskFeatures(this.task.name, { ...o, profile: this.profile, model: this.model });
+  }
+
+  /** The detectors on the saved sets: AUC with intervals per attack and detector. */
+  detect(o: Stage<DetectOptions> = {}): Promise<TaskDetection> {
+    return detectTask(this.task.name, { ...o, profile: this.profile, model: this.model });
+  }
+
+  toString(): string {
+    return `${this.task.name} (${this.profile.name} profile, ${this.model}) in ${path.relative(process.cwd(), this.modelDir) || "."}`;
+  }
+}
+
+/** `new Experiment(task, profile, options)`: one task on one profile, resolved once. */
+export function experiment(task: string | TaskSpec, profile?: Profile | ProfileName, options: { model?: string } = {}): Experiment {
+  return new Experiment(task, profile, options);
+}

@@ -1,0 +1,3 @@
+/** Whole experiments on one task, above every analysis floor: `mia study` and its report. */
+export * from "./experiment";
+export * from "./study";

@@ -1,0 +1,65 @@
+/**
+ * runs.experiment: one task on one profile resolved once; the folders it names are the ones its
+ * stages (train, attack, features) write, below the roots that config/paths.ts decides.
+ */
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { initBackend } from "../src/backend";
+import { PROFILES, runFolder, modelsRoot, resultsRoot, cacheRoot, customTasksDir, weightsRoot, studyDir } from "../src/config";
+import { customTask, registerCustomTask } from "../src/data";
+import { experiment } from "../src/runs";
+import { syntheticNpz } from "./support/synthetic";
+
+before(async () => {
+  await initBackend();
+});
+
+test("paths: every root has its variable, and a run folder is the same for models and results", () => {
+  const env = { MIA_MODELS_DIR: "/m", MIA_RESULTS_DIR: "/r", MIA_CACHE_DIR: "/c", MIA_CUSTOM_TASKS_DIR: "/t", MIA_WEIGHTS_DIR: "/w", MIA_REPORTS_DIR: "/rep" };
+  assert.deepEqual([modelsRoot(env), resultsRoot(env), cacheRoot(env), customTasksDir(env), weightsRoot(env), studyDir("cpu", "mine", env)], ["/m", "/r", "/c", "/t", "/w", "/rep/cpu/mine"]);
+  assert.ok(modelsRoot({}).endsWith(path.join("data", "models")));
+  assert.ok(studyDir("smoke", "x", {}).endsWith(path.join("build", "reports", "smoke", "x")));
+  // A model name with characters a folder name should not carry (the input-size runs' '@').
+  assert.equal(runFolder("/r", "cpu", "cxr", "resnet20-s2@px32"), path.join("/r", "cpu", "cxr", "resnet20-s2_px32"));
+});
+
+test("experiment: train, attack and features write exactly the folders the experiment names", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mia-exp-"));
+  const saved = { ...process.env };
+  Object.assign(process.env, { MIA_MODELS_DIR: path.join(dir, "models"), MIA_RESULTS_DIR: path.join(dir, "results"), MIA_CACHE_DIR: path.join(dir, "cache"), MIA_CUSTOM_TASKS_DIR: path.join(dir, "tasks") });
+  try {
+    const file = path.join(dir, "bright.npz");
+    syntheticNpz(file);
+    const task = customTask({ name: "bright", channels: 1, source: { kind: "npz", file }, classNames: ["0", "1"] });
+    registerCustomTask(task);
+    assert.throws(() => experiment("no-such-task", PROFILES.smoke), /Unknown task 'no-such-task'/);
+    const byName = experiment("bright", "smoke");
+    assert.equal(byName.task.name, "bright");
+    assert.equal(byName.profile, PROFILES.smoke);
+    assert.equal(byName.model, PROFILES.smoke.model);
+    const exp = experiment(task, PROFILES.smoke, { model: "resnet-tiny" });
+    assert.equal(exp.modelDir, path.join(dir, "models", "smoke", "bright", "resnet-tiny"));
+    assert.equal(exp.resultsDir, path.join(dir, "results", "smoke", "bright", "resnet-tiny"));
+    assert.equal(exp.record(), undefined, "not trained yet");
+
+    const r = await exp.train({ epochs: 1, batchSize: 8, workers: 1, quiet: true });
+    r.model.dispose();
+    assert.equal(r.runDir, exp.modelDir);
+    assert.equal(exp.record()?.file, path.join(exp.modelDir, "model.json"));
+    const { model } = await exp.loadModel();
+    model.dispose();
+
+    const a = await exp.attack({ attacks: ["fgsm"], n: 6, quiet: true });
+    assert.deepEqual(a.saved, [exp.adversarialDir("fgsm", 1)]);
+    assert.ok(fs.existsSync(path.join(exp.adversarialDir("fgsm"), "x_adv.npy")));
+    assert.ok(fs.existsSync(path.join(exp.resultsDir, "sweeps", "fgsm.json")));
+    const f = await exp.features({ attacks: ["fgsm"] });
+    assert.equal(f[0].dir, exp.featuresDir("fgsm", 1));
+    assert.ok(fs.existsSync(path.join(exp.featuresDir("fgsm"), "features.npy")));
+  } finally {
+    for (const k of ["MIA_MODELS_DIR", "MIA_RESULTS_DIR", "MIA_CACHE_DIR", "MIA_CUSTOM_TASKS_DIR"]) if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
+  }
+});
