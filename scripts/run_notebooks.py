@@ -12,6 +12,7 @@ build/notebooks/<profile>-tasks-a+b/ and figures to figures/tasks-a+b/.
 Without NOTEBOOK arguments, runs notebooks/*.ipynb in name order.
 """
 import argparse
+import re
 import json
 import os
 import subprocess
@@ -70,6 +71,26 @@ def describe_cell(nb, index: int) -> str:
     return f"cell {index + 1} (code cell {code_no}): {head[:100]}"
 
 
+# A table cell that holds NaN: an HTML <td>NaN</td> or a box-drawn text table's "│ NaN". The
+# project's rule is that a missing value says why ("— (reason)"), never NaN.
+NAN_CELL = re.compile(r"<td[^>]*>\s*NaN\s*</td>|[│|]\s*NaN\s*[│|║]")
+
+
+def nan_in_tables(nb) -> list:
+    """The cells whose outputs show a table with a NaN in it, as describe_cell names them."""
+    found = []
+    for i, c in enumerate(nb.cells):
+        if c.cell_type != "code":
+            continue
+        for o in c.get("outputs", []):
+            data = o.get("data", {})
+            texts = [o.get("text", "")] + [data.get(k, "") for k in ("text/html", "text/plain")]
+            if any(NAN_CELL.search("".join(t) if isinstance(t, list) else str(t)) for t in texts):
+                found.append(describe_cell(nb, i))
+                break
+    return found
+
+
 def run_one(path: Path, out_dir: Path, timeout: int, html: bool) -> bool:
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
@@ -98,6 +119,11 @@ def run_one(path: Path, out_dir: Path, timeout: int, html: bool) -> bool:
                 print(f"[run] warning: HTML export of {path.name} failed: {e}", file=sys.stderr)
     took = time.time() - started
     if failed is None:
+        nan_cells = nan_in_tables(nb)
+        if nan_cells:
+            print(f"[run] FAILED {path.name}: a table shows NaN (a missing value must say why) at " + "; ".join(nan_cells), file=sys.stderr)
+            print(f"[run] output kept in {out_nb}", file=sys.stderr)
+            return False
         print(f"[run] ok     {path.name} ({took:.1f}s) -> {out_nb.relative_to(ROOT) if out_nb.is_relative_to(ROOT) else out_nb}", flush=True)
         return True
     # Find the cell that failed: the first code cell with an error output, else the last executed.

@@ -54,6 +54,21 @@ test("runner stops at the first failing cell, names notebook and cell, keeps the
   assert.equal(JSON.parse(fs.readFileSync(nbPath, "utf8")).cells[0].outputs.length, 0);
 });
 
+test("runner fails a notebook whose table shows NaN (a missing value must say why), and passes one that says why", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mia-runner-nan-"));
+  // A text table as danfojs prints one (box-drawing rules).
+  const show = (v: string) => `console.log("║ cxr        │ 3                 │ ${v} ║");`;
+  fs.writeFileSync(path.join(dir, "nan.ipynb"), notebook(['console.log("first");', show("NaN")]));
+  fs.writeFileSync(path.join(dir, "why.ipynb"), notebook([show("— (2 usable models; needs 3)")]));
+  const out = path.join(dir, "out");
+  const bad = run(["--profile", "smoke", "--out", out, "--no-html", path.join(dir, "nan.ipynb")]);
+  assert.equal(bad.code, 1, bad.out);
+  assert.match(bad.out, /FAILED nan\.ipynb: a table shows NaN \(a missing value must say why\) at cell 2 \(code cell 2\)/);
+  assert.ok(fs.existsSync(path.join(out, "nan.ipynb")), "the executed copy is kept");
+  const good = run(["--profile", "smoke", "--out", out, "--no-html", path.join(dir, "why.ipynb")]);
+  assert.equal(good.code, 0, good.out);
+});
+
 test("runner rejects an unknown profile and a missing notebook with clear messages", () => {
   const bad = run(["--profile", "huge"]);
   assert.notEqual(bad.code, 0);

@@ -21,7 +21,7 @@ export function landscapeFigure(surfaces: Record<string, Surface>, o: { title?: 
     const y: [number, number] = [1 - (row + 1) / rows, 1 - row / rows];
     layout[scene] = {
       // The bottom of each cell holds the surface's colour bar (horizontal: beside the scene it crowds the axis titles).
-      domain: { x, y: [y[0] + 0.14 / rows, y[1] - 0.06 / rows] },
+      domain: { x, y: [y[0] + 0.2 / rows, y[1] - 0.06 / rows] },
       xaxis: { title: { text: "ε₁ white-box (/255)" }, nticks: 5 },
       yaxis: { title: { text: "ε₂ black-box (/255)" }, nticks: 5 },
       zaxis: { title: { text: "loss" }, nticks: 5 },
@@ -32,8 +32,9 @@ export function landscapeFigure(surfaces: Record<string, Surface>, o: { title?: 
     annotations.push({ text: `<b>${name}</b>`, xref: "paper", yref: "paper", x: (x[0] + x[1]) / 2, y: y[1], xanchor: "center", yanchor: "top", showarrow: false });
     // plotly's surface z is indexed z[y][x], the transpose of mean[e1][e2].
     const z = s.grid.map((_, j) => s.grid.map((_, i) => s.mean[i][j]));
-    // Each surface its own colour bar (the losses differ by task), at the right edge of its scene.
-    const colorbar = { orientation: "h", title: { text: "loss", side: "top" }, x: (x[0] + x[1]) / 2, xanchor: "center", y: y[0] + 0.1 / rows, yanchor: "top", len: 0.6 / columns, thickness: 10, nticks: 5 };
+    // Each surface its own colour bar (the losses differ by task), under its scene and high enough
+    // that its tick labels clear the next row's panel title.
+    const colorbar = { orientation: "h", title: { text: "loss", side: "top" }, x: (x[0] + x[1]) / 2, xanchor: "center", y: y[0] + 0.15 / rows, yanchor: "top", len: 0.6 / columns, thickness: 10, nticks: 5 };
     return { type: "surface", name, x: s.grid, y: s.grid, z, scene, colorscale: "Jet", showscale: true, colorbar } as Figure["data"][number];
   });
   return {
