@@ -44,6 +44,10 @@ test("Markdown, LaTeX and HTML: the dataset named once per block, reasons as foo
   assert.match(tex, / & lid & ---\\textsuperscript\{a\} & 0\.750 \\\\/);
   assert.match(tex, /\\midrule\ncifar10 & kd/);
   assert.match(paperTableHtml(table), /<td title="fewer than 20 adversarial rows">—<sup>a<\/sup><\/td>/);
+  // A column of text (a verdict) aligns left; numbers and intervals right.
+  const verdicts = { caption: "v", keys: ["claim"], columns: ["value", "verdict"], rows: [{ key: ["1"], cells: [0.5, "holds"] }, { key: ["2"], cells: [missing("no model"), "not testable"] }] };
+  assert.match(paperTableMarkdown(verdicts), /\| claim \| value \| verdict \|\n\| --- \| ---: \| --- \|/);
+  assert.match(paperTableLatex(verdicts), /\\begin\{tabular\}\{lrl\}/);
 });
 
 test("exportPaperTable: CSV with numbers and bounds in their own columns, .md and .tex beside it, all in INDEX.md", () => {

@@ -7,7 +7,7 @@ import type { TaskSpec } from "../data";
 import { adversarialDir, attackSetup, checkEps, collectAdversarial, linfAttack, LINF_ATTACKS, RESULTS_HINT, resultsRoot, saveAdversarial, type LabelMode } from "../attacks";
 import { requireWritable } from "../config/io";
 import { DATA_SWITCHES_HELP, int, positive, registeredTaskFrom, TASK_OPTIONS } from "./data";
-import { parseCommand, startBackend, statusLog, UsageError } from "./usage";
+import { parseCommand, RUN_OPTIONS, startBackend, statusLog, UsageError } from "./usage";
 
 const HELP = `Usage: mia attack --task NAME --attack fgsm|bim|pgd|cw --eps E [--steps N] [--n N] [options]
 
@@ -39,6 +39,9 @@ ${DATA_SWITCHES_HELP}
   -h, --help
 Exit codes: 0 done, 1 failed (no trained model, missing data), 2 bad usage.`;
 
+/** The options `mia attack` and `mia detect` share: the task or data, the attack and its eps, the run options, --models, --seed. */
+export const TARGET_OPTIONS = { ...TASK_OPTIONS, ...RUN_OPTIONS, attack: { type: "string" }, eps: { type: "string" }, models: { type: "string" }, seed: { type: "string" } } as const;
+
 /**
  * --task, --attack, --eps, --profile and --models as `mia attack` and `mia detect` both take them; any
  * invalid one is a usage error (exit 2) with the reason.
@@ -64,19 +67,11 @@ export async function runAttack(argv: string[]): Promise<void> {
   const v = parseCommand(
     argv,
     {
-      ...TASK_OPTIONS,
-      attack: { type: "string" },
-      eps: { type: "string" },
+      ...TARGET_OPTIONS,
       steps: { type: "string" },
       n: { type: "string" },
       labels: { type: "string" },
       kappa: { type: "string" },
-      seed: { type: "string" },
-      profile: { type: "string" },
-      model: { type: "string" },
-      models: { type: "string" },
-      out: { type: "string" },
-      json: { type: "boolean" },
     },
     HELP,
   );

@@ -3,8 +3,8 @@ import * as path from "node:path";
 import { writeNpy } from "../data/npy";
 import { requireWritable, writeFileAtomic } from "../config/io";
 import { checkDetector, detectTask, DETECTOR_NAMES } from "../detect";
-import { DATA_SWITCHES_HELP, int, positive, TASK_OPTIONS } from "./data";
-import { attackTarget } from "./attack";
+import { DATA_SWITCHES_HELP, int, positive } from "./data";
+import { attackTarget, TARGET_OPTIONS } from "./attack";
 import { parseCommand, startBackend, statusLog, UsageError } from "./usage";
 
 const HELP = `Usage: mia detect --task NAME --attack fgsm|bim|pgd|cw --detector D [--eps 1] [options]
@@ -41,18 +41,10 @@ export async function runDetect(argv: string[]): Promise<void> {
   const v = parseCommand(
     argv,
     {
-      ...TASK_OPTIONS,
-      attack: { type: "string" },
+      ...TARGET_OPTIONS,
       detector: { type: "string" },
-      eps: { type: "string" },
       repeats: { type: "string" },
       leaky: { type: "boolean" },
-      seed: { type: "string" },
-      profile: { type: "string" },
-      model: { type: "string" },
-      models: { type: "string" },
-      out: { type: "string" },
-      json: { type: "boolean" },
     },
     HELP,
   );

@@ -1,7 +1,7 @@
 /** `mia gates`: every task's quality gate and reference, and where a model is trained, its status. */
 import { formatMetric as fmt, gateFor, gateStatus, TASK_GATES, type TaskGate } from "../gates";
 import { trainedRecord } from "../train";
-import { parseCommand, profileOption, UsageError } from "./usage";
+import { parseCommand, profileOption, RUN_OPTIONS, UsageError } from "./usage";
 
 const HELP = `Usage: mia gates [--profile P] [--task NAME] [--model M] [--out DIR] [--json]
 
@@ -19,7 +19,7 @@ Options:
 Exit codes: 0 listed, 1 a damaged run record, 2 bad usage.`;
 
 export async function runGates(argv: string[]): Promise<void> {
-  const v = parseCommand(argv, { profile: { type: "string" }, task: { type: "string" }, model: { type: "string" }, out: { type: "string" }, json: { type: "boolean" } }, HELP);
+  const v = parseCommand(argv, { ...RUN_OPTIONS, task: { type: "string" } }, HELP);
   if (!v) return;
   const profile = profileOption(v.profile);
   let gates: readonly TaskGate[] = TASK_GATES;

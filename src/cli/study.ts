@@ -2,7 +2,7 @@
 import { LINF_ATTACKS, type LinfAttackName } from "../attacks";
 import { runStudy } from "../runs";
 import { DATA_SWITCHES_HELP, registeredTaskFrom, TASK_OPTIONS } from "./data";
-import { parseCommand, profileOption, startBackend, UsageError } from "./usage";
+import { parseCommand, profileOption, RUN_OPTIONS, startBackend, UsageError } from "./usage";
 
 const HELP = `Usage: mia study --imagefolder DIR | --csv FILE | --npz FILE --name NAME [options]
        mia study --task NAME [options]
@@ -31,7 +31,7 @@ ${DATA_SWITCHES_HELP}
 Exit codes: 0 report written, 1 failed (missing data, a stage failed), 2 bad usage.`;
 
 export async function runStudyCommand(argv: string[]): Promise<void> {
-  const v = parseCommand(argv, { ...TASK_OPTIONS, profile: { type: "string" }, attacks: { type: "string" }, model: { type: "string" }, out: { type: "string" }, json: { type: "boolean" } }, HELP);
+  const v = parseCommand(argv, { ...TASK_OPTIONS, ...RUN_OPTIONS, attacks: { type: "string" } }, HELP);
   if (!v) return;
   const task = registeredTaskFrom(v);
   const profile = profileOption(v.profile);
@@ -45,7 +45,7 @@ export async function runStudyCommand(argv: string[]): Promise<void> {
     console.log(JSON.stringify(s, null, 2));
     return;
   }
-  console.log(`${s.task}: ${s.model.gate}`);
+  console.log(s.model.gate);
   for (const a of s.attacks) console.log(`  ${a.attack.toUpperCase().padEnd(4)} accuracy at 1/255 ${"value" in a.accuracyAt1 ? a.accuracyAt1.value.toFixed(3) : "—"}, ε½ ${"value" in a.epsAtHalf ? a.epsAtHalf.value.toFixed(2) : `— (${a.epsAtHalf.missing})`}`);
   for (const v2 of s.verdicts) console.log(`  claim ${v2.claim}: ${v2.verdict}`);
   console.log(`report: ${s.dir}/index.html (${s.files.length} files, ${s.seconds.toFixed(0)} s)`);

@@ -3,7 +3,7 @@ import { architecture } from "../models/registry";
 import { gateStatus } from "../gates";
 import { pretrainedEntry, train, type TrainOptions } from "../train";
 import { DATA_SWITCHES_HELP, int, positive, registeredTaskFrom, TASK_OPTIONS } from "./data";
-import { parseCommand, profileOption, startBackend, statusLog, UsageError } from "./usage";
+import { parseCommand, profileOption, RUN_OPTIONS, startBackend, statusLog, UsageError } from "./usage";
 
 const HELP = `Usage: mia train --task NAME [--profile P] [--data DIR] [--model M] [--epochs N] [--out DIR] [options]
        mia train --imagefolder DIR | --csv FILE | --npz FILE  [same options]   (your own data; see 'mia data --help')
@@ -46,8 +46,7 @@ export async function runTrain(argv: string[]): Promise<void> {
     argv,
     {
       ...TASK_OPTIONS,
-      profile: { type: "string" },
-      model: { type: "string" },
+      ...RUN_OPTIONS,
       epochs: { type: "string" },
       batch: { type: "string" },
       optimizer: { type: "string" },
@@ -59,9 +58,7 @@ export async function runTrain(argv: string[]): Promise<void> {
       seed: { type: "string" },
       pretrained: { type: "string" },
       workers: { type: "string" },
-      out: { type: "string" },
       force: { type: "boolean" },
-      json: { type: "boolean" },
     },
     HELP,
   );

@@ -10,6 +10,9 @@ import { resolveProfile, type Profile } from "../config";
 export class UsageError extends Error {}
 
 const HELP_OPTION = { help: { type: "boolean", short: "h" } } as const;
+
+/** The options of every command that runs on a profile's models: --profile, --model, --out, --json. */
+export const RUN_OPTIONS = { profile: { type: "string" }, model: { type: "string" }, out: { type: "string" }, json: { type: "boolean" } } as const;
 type Options = NonNullable<ParseArgsConfig["options"]>;
 type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; strict: true; options: O & typeof HELP_OPTION }>>["values"];
 

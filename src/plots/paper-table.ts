@@ -99,10 +99,14 @@ function blankRepeats(f: FormattedTable, keys: number): string[][] {
 
 const mdEscape = (s: string) => s.replace(/\|/g, "\\|");
 
+/** Left-aligned columns: the keys, and columns of text alone (numbers and intervals align right). */
+const leftAligned = (t: PaperTable): boolean[] => [...t.keys.map(() => true), ...t.columns.map((_, j) => t.rows.length > 0 && t.rows.every((r) => typeof r.cells[j] === "string"))];
+
 export function paperTableMarkdown(t: PaperTable): string {
   const f = formatPaperTable(t);
   const rows = blankRepeats(f, t.keys.length).map((row, i) => `| ${row.map((v, j) => mdEscape(v) + (f.marks[i][j] ? ` (${f.marks[i][j]})` : "")).join(" | ")} |`);
-  const align = f.header.map((_, j) => (j < t.keys.length ? "---" : "---:"));
+  const left = leftAligned(t);
+  const align = f.header.map((_, j) => (left[j] ? "---" : "---:"));
   const notes = f.notes.map(([m, r]) => `(${m}) ${mdEscape(r)}`);
   return [`**${mdEscape(t.caption)}**`, "", `| ${f.header.map(mdEscape).join(" | ")} |`, `| ${align.join(" | ")} |`, ...rows, ...(notes.length ? ["", ...notes.map((n) => `${n}  `)] : [])].join("\n") + "\n";
 }
@@ -114,7 +118,8 @@ const texEscape = (s: string) =>
 /** LaTeX (booktabs: \toprule, \midrule between key blocks, \bottomrule), footnotes under it. */
 export function paperTableLatex(t: PaperTable): string {
   const f = formatPaperTable(t);
-  const spec = f.header.map((_, j) => (j < t.keys.length ? "l" : "r")).join("");
+  const left = leftAligned(t);
+  const spec = f.header.map((_, j) => (left[j] ? "l" : "r")).join("");
   const blanked = blankRepeats(f, t.keys.length);
   const lines: string[] = [];
   blanked.forEach((row, i) => {
