@@ -7,6 +7,7 @@
 import type { LogisticOptions } from "./logistic";
 import { StatisticDetector } from "./statistic";
 import type { FeatureSet, Fields, Matrix } from "./types";
+import { checkWhole } from "../config/check";
 
 /**
  * mean_c Var_t p_t(c | x) per sample, population variance (numpy's var), from T passes each of
@@ -15,7 +16,8 @@ import type { FeatureSet, Fields, Matrix } from "./types";
 export function mcDropoutUncertainty(probsPerPass: readonly (Float32Array | Float64Array)[], n: number, classes: number): Float64Array {
   const T = probsPerPass.length;
   if (T < 2) throw new Error(`mcDropoutUncertainty: need at least 2 passes, got ${T}`);
-  if (!(Number.isInteger(n) && n >= 1 && Number.isInteger(classes) && classes >= 1)) throw new Error(`mcDropoutUncertainty: bad n ${n} / classes ${classes}`);
+  checkWhole(n, "mcDropoutUncertainty: n", 1);
+  checkWhole(classes, "mcDropoutUncertainty: classes", 1);
   probsPerPass.forEach((p, t) => {
     if (p.length !== n * classes) throw new Error(`mcDropoutUncertainty: pass ${t} has ${p.length} values, expected ${n} x ${classes}`);
   });

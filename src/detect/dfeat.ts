@@ -9,6 +9,7 @@
  */
 import { RandomForestClassifier } from "ml-random-forest";
 import { checkBothClasses, checkSet, toRows, type Detector, type FeatureSet } from "./types";
+import { checkWhole } from "../config/check";
 
 export interface DFeatOptions {
   /** Trees (default 30, as the authors). */
@@ -27,7 +28,7 @@ export class DFeatDetector implements Detector {
 
   constructor(options: DFeatOptions = {}) {
     this.options = { nEstimators: 30, maxFeatures: "sqrt", maxDepth: Infinity, seed: 0, ...options };
-    if (!(Number.isInteger(this.options.nEstimators) && this.options.nEstimators >= 1)) throw new Error(`DFeat: nEstimators must be a positive integer, got ${this.options.nEstimators}`);
+    checkWhole(this.options.nEstimators, "DFeat: nEstimators", 1);
   }
 
   /** DFeat has no unsupervised statistic the authors could leak; `leak` is ignored. */

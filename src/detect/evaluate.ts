@@ -5,6 +5,7 @@
 import { rocAuc } from "../train/metrics";
 import { rng } from "../data/split";
 import { checkSet, concatSets, rowsWhere, selectRows, type Detector, type FeatureSet } from "./types";
+import { checkWhole } from "../config/check";
 
 export interface AucInterval {
   readonly auc: number;
@@ -21,7 +22,7 @@ export function bootstrapAuc(scores: ArrayLike<number>, isAdv: ArrayLike<number 
   const reps = options.reps ?? 1000;
   const level = options.level ?? 0.95;
   if (scores.length !== isAdv.length) throw new Error(`bootstrapAuc: ${scores.length} scores but ${isAdv.length} labels`);
-  if (!(Number.isInteger(reps) && reps >= 1)) throw new Error(`bootstrapAuc: reps must be a positive integer, got ${reps}`);
+  checkWhole(reps, "bootstrapAuc: reps", 1);
   if (!(level > 0 && level < 1)) throw new Error(`bootstrapAuc: level must be in (0, 1), got ${level}`);
   const pos: number[] = [];
   const neg: number[] = [];

@@ -23,6 +23,7 @@ import { rng } from "../data/split";
 import { sqDist } from "./linalg";
 import { stackMatrices } from "./statistic";
 import { checkBothClasses, checkMatrix, checkSet, rowsWhere, type Detector, type FeatureSet, type Matrix } from "./types";
+import { checkWhole } from "../config/check";
 
 export type LidEstimator = "mle" | "tle";
 
@@ -99,7 +100,7 @@ export function lidOf(queries: Matrix, ref: Matrix, options: LidQueryOptions): F
   const { k } = options;
   const d = ref.d;
   if (queries.d !== d) throw new Error(`lidOf: queries have ${queries.d} features, reference ${d}`);
-  if (!(Number.isInteger(k) && k >= 2)) throw new Error(`lidOf: k must be an integer >= 2, got ${k}`);
+  checkWhole(k, "lidOf: k", 2);
   const tle = options.estimator === "tle";
   // TLE needs distances among neighbours: all reference pairs at once when the reference is a
   // small batch queried many times, else per query among its k neighbours.
@@ -187,7 +188,7 @@ export function lidMinibatchFeatures(set: FeatureSet, options: LidOptions = {}):
 function lidDefaults(o: LidOptions) {
   const k = o.k ?? 20;
   const batchSize = o.batchSize ?? 100;
-  if (!(Number.isInteger(k) && k >= 2)) throw new Error(`LID: k must be an integer >= 2, got ${k}`);
+  checkWhole(k, "LID: k", 2);
   if (!(Number.isInteger(batchSize) && batchSize > k + 1)) throw new Error(`LID: batchSize (${batchSize}) must exceed k + 1 = ${k + 1} (k >= batch leaves too few neighbours)`);
   return { k, batchSize, estimator: o.estimator ?? "mle", seed: o.seed ?? 0 };
 }

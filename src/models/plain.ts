@@ -9,6 +9,7 @@ import { batchNormalization } from "./batchnorm";
 import { Conv2D } from "./conv";
 import { classifierHead, type HeadKind } from "./head";
 import { applyPreprocess, type Preprocess } from "./preprocess";
+import { checkWhole } from "../config/check";
 
 export interface PlainCnnSpec {
   readonly inputShape: readonly [number, number, number];
@@ -22,9 +23,8 @@ export interface PlainCnnSpec {
 }
 
 export function plainCnn(spec: PlainCnnSpec): tf.LayersModel {
-  if (!(Number.isInteger(spec.width) && spec.width >= 1 && Number.isInteger(spec.depth) && spec.depth >= 1)) {
-    throw new Error(`plain CNN needs integer width >= 1 and depth >= 1, got width ${spec.width}, depth ${spec.depth}`);
-  }
+  checkWhole(spec.width, "plain CNN width", 1);
+  checkWhole(spec.depth, "plain CNN depth", 1);
   let seed = spec.seed ?? 0;
   const stages = Math.min(4, spec.depth);
   const input = tf.input({ shape: [...spec.inputShape], name: "input" });
