@@ -4,7 +4,8 @@ import * as path from "node:path";
 import { createEngine, tf } from "../backend";
 import { resolveProfile, type Profile } from "../config";
 import type { TaskSpec } from "../data";
-import { adversarialDir, attackSetup, checkEps, collectAdversarial, linfAttack, LINF_ATTACKS, RESULTS_HINT, resultsRoot, saveAdversarial, type LabelMode } from "../attacks";
+import { attackSetup, checkEps, collectAdversarial, linfAttack, LINF_ATTACKS, RESULTS_HINT, saveAdversarial, type LabelMode } from "../attacks";
+import { experiment } from "../runs";
 import { requireWritable } from "../config/io";
 import { DATA_SWITCHES_HELP, int, positive, registeredTaskFrom, TASK_OPTIONS } from "./data";
 import { parseCommand, RUN_OPTIONS, startBackend, statusLog, UsageError } from "./usage";
@@ -93,7 +94,7 @@ export async function runAttack(argv: string[]): Promise<void> {
   const target = await createEngine(model);
   try {
     const t0 = Date.now();
-    const dir = v.out ?? adversarialDir(resultsRoot(), { profile: profile.name, task: task.name, model: key.model, attack, eps });
+    const dir = v.out ?? experiment(task, profile, { model: key.model }).adversarialDir(attack, eps);
     requireWritable(dir, v.out ? "Choose another --out DIR." : RESULTS_HINT);
     const set = await collectAdversarial(target, linfAttack(attack, target, eps, { steps, seed, kappa }), x, y, { labels: labelsMode, ids: chosen.map((i) => test.ids[i]), meta: {} });
     const seconds = (Date.now() - t0) / 1000;

@@ -2,7 +2,8 @@
 import * as path from "node:path";
 import { writeNpy } from "../data/npy";
 import { requireWritable, writeFileAtomic } from "../config/io";
-import { checkDetector, detectTask, DETECTOR_NAMES } from "../detect";
+import { checkDetector, DETECTOR_NAMES } from "../detect";
+import { experiment } from "../runs";
 import { DATA_SWITCHES_HELP, int, positive } from "./data";
 import { attackTarget, TARGET_OPTIONS } from "./attack";
 import { parseCommand, startBackend, statusLog, UsageError } from "./usage";
@@ -65,7 +66,7 @@ export async function runDetect(argv: string[]): Promise<void> {
   if (v.out) requireWritable(v.out, "Choose another --out DIR.");
   await startBackend(profile, log);
   const t0 = Date.now();
-  const det = await detectTask(task.name, { profile, model: v.model, attacks: [attack], detectors: [detector], eps, repeats, leaky: v.leaky, seed });
+  const det = await experiment(task, profile, { model: v.model }).detect({ attacks: [attack], detectors: [detector], eps, repeats, leaky: v.leaky, seed });
   const row = det.rows[0];
   if (row.error) throw new Error(`${detector} could not be fitted on ${task.name}/${attack}: ${row.error}`);
   const features = det.sets[attack].featuresDir;
