@@ -304,12 +304,10 @@ export function isProfileName(name: string): name is ProfileName {
 }
 
 /**
- * The profile to use: the argument if given, else `MIA_PROFILE`, else `cpu`.
- * An unknown name is an error that lists the valid ones (never a silent fallback).
- */
-/**
- * The profile by name (else MIA_PROFILE, else cpu), with its task lists replaced by MIA_TASKS when
- * that is set (withTasks): how the notebooks run on a custom task (`make run TASKS=mine,cifar10`).
+ * The profile to use: the argument if given, else `MIA_PROFILE`, else `cpu`; an unknown name is an
+ * error that lists the valid ones (never a silent fallback). Its task lists are replaced by
+ * MIA_TASKS when that is set (withTasks): how the notebooks run on a custom task
+ * (`make run TASKS=mine,cifar10`).
  */
 export function resolveProfile(name?: string, env: NodeJS.ProcessEnv = process.env): Profile {
   const requested = (name ?? env.MIA_PROFILE ?? "").trim();
