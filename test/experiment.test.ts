@@ -11,6 +11,8 @@ import { initBackend } from "../src/backend";
 import { PROFILES, runFolder, modelsRoot, resultsRoot, cacheRoot, customTasksDir, weightsRoot, studyDir } from "../src/config";
 import { customTask, registerCustomTask } from "../src/data";
 import { experiment } from "../src/runs";
+import { saveDetectionFiles } from "../src/detect";
+import { readNpyFile } from "../src/data/files";
 import { syntheticNpz } from "./support/synthetic";
 
 before(async () => {
@@ -62,4 +64,16 @@ test("experiment: train, attack and features write exactly the folders the exper
   } finally {
     for (const k of ["MIA_MODELS_DIR", "MIA_RESULTS_DIR", "MIA_CACHE_DIR", "MIA_CUSTOM_TASKS_DIR"]) if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
   }
+});
+
+test("saveDetectionFiles: one is_adv.npy for every detector's scores, each split's rows as int32; mismatched scores refused", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mia-detfiles-"));
+  const isAdv = Uint8Array.from([0, 1, 1, 0]);
+  const splits = [{ train: [0, 2, 5], test: [1, 3, 4, 6] }, { train: [1, 3], test: [0, 2, 4, 5] }];
+  const names = saveDetectionFiles(dir, { scores: { "kd_scores.npy": [0.1, 0.9, 0.8, 0.2], "lid_scores.npy": Float64Array.from([1, 2, 3, 4]) }, isAdv, splits, hint: "" });
+  assert.deepEqual(names, ["kd_scores.npy", "lid_scores.npy", "is_adv.npy", "advtrain_0.npy", "advtest_0.npy", "advtrain_1.npy", "advtest_1.npy"]);
+  assert.deepEqual(Array.from(readNpyFile(path.join(dir, "kd_scores.npy"), "float64", "").data as Float64Array), [0.1, 0.9, 0.8, 0.2]);
+  assert.deepEqual(Array.from(readNpyFile(path.join(dir, "is_adv.npy"), "uint8", "").data as Uint8Array), [0, 1, 1, 0]);
+  assert.deepEqual(Array.from(readNpyFile(path.join(dir, "advtest_1.npy"), "int32", "").data as Int32Array), [0, 2, 4, 5]);
+  assert.throws(() => saveDetectionFiles(dir, { scores: { "x.npy": [1, 2] }, isAdv, splits, hint: "" }), /x\.npy has 2 scores for 4 rows/);
 });

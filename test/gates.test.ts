@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { PROFILES } from "../src/config";
-import { bootstrapDifference, bootstrapDifferenceOf, claimVerdict, gateFor, gateStatus, median, TASK_GATES, untestableReason, verdictOf, type GateResult } from "../src/gates";
+import { bootstrapDifference, bootstrapDifferenceOf, claimVerdict, gateFor, gateStatus, median, TASK_GATES, thresholdVerdict, untestableReason, verdictOf, type GateResult } from "../src/gates";
 import { rng } from "../src/data/split";
 
 const record = (n: number, available: number | undefined, accuracy: number, auc: number, majority = 0.5) => ({
@@ -160,4 +160,15 @@ test("claimVerdict: leaves out medical tasks below their gate (and names them), 
   assert.equal(empty.word, "not testable here");
   assert.match(empty.text, /no measured values on the natural side/);
   assert.equal(claimVerdict({ medical: { cxr: low }, natural: { cifar10: high }, statistic: median, paper: "positive", gates }).word, "does not hold");
+});
+
+test("thresholdVerdict: every interval on the claimed side holds, one wholly on the other does not, else not resolved", () => {
+  const iv = (lo: number, hi: number) => ({ lo, hi });
+  assert.equal(thresholdVerdict([iv(0.985, 0.99), iv(0.99, 1)], 0.98, "above"), "holds: every lower bound above 0.98");
+  assert.equal(thresholdVerdict([iv(0.985, 0.99), iv(0.8, 0.9)], 0.98, "above"), "does NOT hold: some upper bound below 0.98");
+  assert.equal(thresholdVerdict([iv(0.97, 0.99), iv(0.985, 1)], 0.98, "above"), "not resolved at this size: an interval contains 0.98");
+  assert.equal(thresholdVerdict([iv(0.6, 0.7)], 0.8, "below"), "holds: every upper bound below 0.8");
+  assert.equal(thresholdVerdict([iv(0.6, 0.7), iv(0.85, 0.9)], 0.8, "below"), "does NOT hold: some lower bound above 0.8");
+  assert.equal(thresholdVerdict([iv(0.75, 0.85)], 0.8, "below"), "not resolved at this size: an interval contains 0.8");
+  assert.throws(() => thresholdVerdict([], 0.98, "above"), /no intervals/);
 });

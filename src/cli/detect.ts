@@ -1,8 +1,7 @@
 /** `mia detect`: one detector against one attack's eps = 1/255 set; AUC with its interval, scores as .npy. */
 import * as path from "node:path";
-import { writeNpy } from "../data/npy";
-import { requireWritable, writeFileAtomic } from "../config/io";
-import { checkDetector, DETECTOR_NAMES } from "../detect";
+import { requireWritable } from "../config/io";
+import { checkDetector, DETECTOR_NAMES, saveDetectionFiles } from "../detect";
 import { experiment } from "../runs";
 import { DATA_SWITCHES_HELP, int, positive } from "./data";
 import { attackTarget, TARGET_OPTIONS } from "./attack";
@@ -72,14 +71,7 @@ export async function runDetect(argv: string[]): Promise<void> {
   const features = det.sets[attack].featuresDir;
   const out = v.out ?? path.join(path.dirname(features), "detect", detector);
   const hint = v.out ? "Choose another --out DIR." : "Free space or make the folder writable, or set MIA_RESULTS_DIR to another folder.";
-  const write = (name: string, bytes: Uint8Array) => writeFileAtomic(path.join(out, name), bytes, hint);
-  write("scores.npy", writeNpy({ dtype: "float64", shape: [row.scores.length], data: row.scores }));
-  write("is_adv.npy", writeNpy({ dtype: "uint8", shape: [row.isAdv.length], data: row.isAdv }));
-  const indices = (rows: number[]) => writeNpy({ dtype: "int32", shape: [rows.length], data: Int32Array.from(rows) });
-  det.sets[attack].splits.forEach(({ train, test }, r) => {
-    write(`advtrain_${r}.npy`, indices(train));
-    write(`advtest_${r}.npy`, indices(test));
-  });
+  saveDetectionFiles(out, { scores: { "scores.npy": row.scores }, isAdv: row.isAdv, splits: det.sets[attack].splits, hint });
   const result = {
     task: task.name,
     profile: profile.name,

@@ -14,3 +14,4 @@ export * from "./mahalanobis";
 export * from "./bu";
 export * from "./evaluate";
 export * from "./experiment";
+export * from "./save";

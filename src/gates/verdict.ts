@@ -127,6 +127,24 @@ export function verdictOf(input: VerdictInput): Verdict {
   return { word: "does not hold", text: `does NOT hold: difference ${iv} excludes 0 on the other side`, difference: d };
 }
 
+/**
+ * A claim that a quantity lies above (or below) a threshold in every case (claim 4: the best
+ * detector's AUC on every attack), judged on intervals: "holds" when every interval lies on the
+ * claimed side, "does NOT hold" when some interval lies wholly on the other, else not resolved.
+ */
+export function thresholdVerdict(intervals: ReadonlyArray<{ readonly lo: number; readonly hi: number }>, threshold: number, side: "above" | "below"): string {
+  if (intervals.length === 0) throw new Error("thresholdVerdict: no intervals");
+  const t = String(threshold);
+  if (side === "above") {
+    if (intervals.every((i) => i.lo > threshold)) return `holds: every lower bound above ${t}`;
+    if (intervals.some((i) => i.hi < threshold)) return `does NOT hold: some upper bound below ${t}`;
+  } else {
+    if (intervals.every((i) => i.hi < threshold)) return `holds: every upper bound below ${t}`;
+    if (intervals.some((i) => i.lo > threshold)) return `does NOT hold: some lower bound above ${t}`;
+  }
+  return `not resolved at this size: an interval contains ${t}`;
+}
+
 export interface ClaimInput<T> {
   /** Per task, its clusters (one per model or attacked set) of per-image items. */
   readonly medical: Readonly<Record<string, readonly (readonly T[])[]>>;

@@ -23,15 +23,14 @@ import { resolveProfile, type Profile, type ProfileName } from "../config";
 import { writeFileAtomic } from "../config/io";
 import { studyDir } from "../config/paths";
 import { balancedOrder, loadTask, registerCustomTask, type TaskSpec } from "../data";
-import { writeNpy } from "../data/npy";
-import { epsAtHalf, LINF_ATTACKS, loadAdversarialSet, SET_FILES, type LinfAttackName } from "../attacks";
-import { DETECTOR_NAMES, PAPER_DETECTORS, type DetectRow, type TaskDetection } from "../detect";
+import { epsAtHalf, LINF_ATTACKS, robustRadii, loadAdversarialSet, SET_FILES, type LinfAttackName } from "../attacks";
+import { DETECTOR_NAMES, PAPER_DETECTORS, saveDetectionFiles, type DetectRow, type TaskDetection } from "../detect";
 import { representationShift, participationRatio } from "../features";
 import { featureModel, stageOutputs } from "../models";
 import { lossLandscape, sharpness, lossAt } from "../landscape";
 import { massFraction, saliencyMap, VanillaGradient } from "../saliency";
 import { rocCurve, trainBlackBox } from "../train";
-import { bootstrapDifference, gateStatus, median, untestableReason, verdictOf } from "../gates";
+import { bootstrapDifference, gateStatus, median, thresholdVerdict, untestableReason, verdictOf } from "../gates";
 import * as plots from "../plots";
 import { experiment } from "./experiment";
 
@@ -106,7 +105,8 @@ export async function runStudy(task: TaskSpec, o: StudyOptions = {}): Promise<St
   // Progress bars go to stderr; status lines to the log, so stdout stays free for --json.
   const exp = experiment(task, profile, { model: o.model });
   const trained = await exp.train({ log });
-  trained.model.dispose();
+  // The trained model serves the measures of step 3 (the attacks load their own on the worker pool).
+  const model = trained.model;
   const gate = gateStatus(task.name, trained);
   log(`[study] model: ${gate.summary}`);
 
@@ -131,7 +131,6 @@ export async function runStudy(task: TaskSpec, o: StudyOptions = {}): Promise<St
   await plots.exportFigure(accFig, { name: "study_accuracy-vs-eps", paper: "F-acc", title: "Accuracy vs ε per attack", ...where }, { dir });
 
   // 3. Why it is vulnerable: saliency spread, feature simplicity, representation shift, sharpness.
-  const { model } = await exp.loadModel();
   const data = await loadTask(task, { profile, seed: trained.key.seed, splits: ["test"], quiet: true });
   const test = data.splits.test!;
   const { x, y } = test.toTensors(balancedOrder(test.labels, 0).slice(0, E.images));
@@ -230,23 +229,15 @@ export async function runStudy(task: TaskSpec, o: StudyOptions = {}): Promise<St
   // 5. Verdicts, as far as one task can carry them.
   const usable = gate.testable;
   const pgd = perAttack.find((p) => p.attack === "pgd");
-  const survival = (() => {
-    const rows = pgd?.rows ?? [];
-    const clean = rows.find((r) => r.eps === 0);
-    const at1 = rows.find((r) => Math.abs(r.eps - 1) < 1e-9);
-    return clean && at1 ? [...clean.survived].flatMap((c, i) => (c === "1" ? [at1.survived[i] === "1" ? 1 : 0] : [])) : [];
-  })();
+  // Per correctly classified image: 1 if PGD at 1/255 did not break it (its robust radius exceeds 1).
+  const survival = pgd && "value" in pgd.accuracyAt1 ? robustRadii(pgd.rows).map((r) => (r > 1 ? 1 : 0)) : [];
   const claim1 = verdictOf({ difference: survival.length ? bootstrapDifference([survival], [[0.5]], { seed: 0 }) : null, paper: "negative", gates: [gate] });
   const best = attacks.map((a) => detRows.filter((r) => r.attack === a && (PAPER_DETECTORS as readonly string[]).includes(r.detector) && !r.error).sort((p, q) => q.auc - p.auc)[0]);
   const claim4 = !usable
     ? untestableReason([gate]) ?? "not testable here: model below its gate"
     : best.some((b) => !b)
       ? "not testable here: no paper detector could be fitted on some attack"
-      : best.every((b) => b!.lo > 0.98)
-        ? "holds: every lower bound above 0.98"
-        : best.some((b) => b!.hi < 0.98)
-          ? "does NOT hold: some upper bound below 0.98"
-          : "not resolved at this size: an interval contains 0.98";
+      : thresholdVerdict(best as DetectRow[], 0.98, "above");
   const comparative = "needs a natural-image comparator: run the notebooks with TASKS=" + `${task.name},cifar10`;
   const verdicts = [
     { claim: "1. broken at 1/255", paper: "medical binary models: PGD at 1/255 breaks most correctly classified images", ours: `PGD accuracy at 1/255 ${pgd ? text(pgd.accuracyAt1) : "— (PGD not run)"} of clean ${run.cleanAccuracy.toFixed(3)}; share surviving minus ½`, verdict: claim1.text },
@@ -282,16 +273,9 @@ export async function runStudy(task: TaskSpec, o: StudyOptions = {}): Promise<St
       fs.mkdirSync(to, { recursive: true });
       const feat = path.join(s.featuresDir, "features.npy");
       if (fs.existsSync(feat)) fs.copyFileSync(feat, path.join(to, "features.npy"));
-      const put = (name: string, a2: Parameters<typeof writeNpy>[0]) => writeFileAtomic(path.join(to, name), writeNpy(a2), "Make the report folder writable, or pass --out DIR.");
-      for (const r of detRows.filter((x) => x.attack === a && !x.error)) {
-        put(`${r.detector}_scores.npy`, { dtype: "float64", shape: [r.scores.length], data: r.scores });
-        put("is_adv.npy", { dtype: "uint8", shape: [r.isAdv.length], data: Uint8Array.from(r.isAdv, Number) });
-      }
-      // Every averaged split's rows of features.npy, so anyone can recompute an AUC on the same split.
-      s.splits.forEach(({ train: tr, test: te }, r) => {
-        put(`advtrain_${r}.npy`, { dtype: "int32", shape: [tr.length], data: Int32Array.from(tr) });
-        put(`advtest_${r}.npy`, { dtype: "int32", shape: [te.length], data: Int32Array.from(te) });
-      });
+      const fitted = detRows.filter((x) => x.attack === a && !x.error);
+      // Every fitted detector scored the same AdvTest rows (the first split's), so one is_adv.npy.
+      if (fitted.length) saveDetectionFiles(to, { scores: Object.fromEntries(fitted.map((r) => [`${r.detector}_scores.npy`, r.scores])), isAdv: fitted[0].isAdv, splits: s.splits, hint: "Make the report folder writable, or pass --out DIR." });
     }
   }
   const summary: StudySummary = {
