@@ -11,7 +11,6 @@
  *
  * Folders: config/paths.ts decides every root (and the variable that moves it).
  */
-import * as path from "node:path";
 import { resolveProfile, runFolder, modelsRoot, resultsRoot, type Profile, type ProfileName } from "../config";
 import { resolveTask, type TaskSpec } from "../data";
 import { adversarialDir, attackTask, type TaskAttackOptions, type TaskAttackResult } from "../attacks";
@@ -32,10 +31,6 @@ export class Experiment {
     this.task = resolveTask(task);
     this.profile = typeof profile === "object" ? profile : resolveProfile(profile);
     this.model = options.model ?? this.profile.model;
-  }
-
-  get name(): string {
-    return this.task.name;
   }
 
   /** The trained model's folder (model.json, weights, run record, checkpoints). */
@@ -86,10 +81,6 @@ export class Experiment {
   /** The detectors on the saved sets: AUC with intervals per attack and detector. */
   detect(o: Stage<DetectOptions> = {}): Promise<TaskDetection> {
     return detectTask(this.task.name, { ...o, profile: this.profile, model: this.model });
-  }
-
-  toString(): string {
-    return `${this.task.name} (${this.profile.name} profile, ${this.model}) in ${path.relative(process.cwd(), this.modelDir) || "."}`;
   }
 }
 
