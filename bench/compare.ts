@@ -3,6 +3,7 @@
  * benchmark network and the cpu profile's ResNet-20), batch 64, at 32x32 and 64x64: a training
  * step and a PGD-20 attack, in images/s, on XNNPACK alone and with the oneDNN addon (where built),
  * with the ratio. Stock tfjs-backend-wasm and the pure-JS cpu backend are printed for reference.
+ * A webgpu column where a hardware WebGPU adapter exists (else a note says why not).
  * Each measurement runs in its own process. Results also go to build/bench/compare.json.
  *   node dist/bench/compare.js [--models resnet-bench,resnet20-s2] [--sizes 32,64] [--seconds 15] [--no-cpu] [--no-stock]
  */
@@ -33,6 +34,7 @@ interface Row {
   what: string;
   imgPerSec?: number;
   error?: string;
+  adapter?: string;
 }
 
 function run(cmd: string, args: string[], timeoutS: number, env: NodeJS.ProcessEnv = {}): Row[] {
@@ -72,6 +74,8 @@ function main(): void {
           all.push(...run(process.execPath, ["dist/bench/train-step.js", "--backend", "wasm", "--workers", v.threads!, ...common], 900, env));
         }
       }
+      process.stdout.write(" webgpu…");
+      all.push(...run(process.execPath, ["dist/bench/train-step.js", "--backend", "webgpu", ...common], 900));
       if (!v["no-stock"]) {
         process.stdout.write(" stock wasm…");
         all.push(...run(process.execPath, ["dist/bench/train-step.js", "--backend", "wasm-stock", ...common, "--warmup", "0"], 900));
@@ -88,7 +92,7 @@ function main(): void {
   const find = (backend: string, model: string, size: number, what: string) => all.find((r) => r.backend === backend && r.model === model && r.size === size && r.what === what);
   const n = v.threads!;
   const cols: Array<[string, string]> = [["wasm", "XNNPACK 1t"], [`wasm-x${n}`, `XNNPACK x${n}w`], ["wasm+onednn", "+oneDNN 1t"], [`wasm+onednn-x${n}`, `+oneDNN x${n}w`]];
-  console.log(`\n  model         size   step      PyTorch(${n}t) ${cols.map(([, h]) => h.padStart(14)).join(" ")}   ratio   stock wasm   cpu backend   (images/s)`);
+  console.log(`\n  model         size   step      PyTorch(${n}t) ${cols.map(([, h]) => h.padStart(14)).join(" ")}   ratio   stock wasm   cpu backend       webgpu   (images/s)`);
   for (const model of models)
     for (const size of sizes)
       for (const what of ["train", "pgd20"]) {
@@ -97,9 +101,11 @@ function main(): void {
         const best = ours.filter((r) => r?.imgPerSec).sort((a, b) => b!.imgPerSec! - a!.imgPerSec!)[0];
         const ratio = t?.imgPerSec && best?.imgPerSec ? (best.imgPerSec / t.imgPerSec).toFixed(3) : "—";
         const cpu = find("cpu", model, size, what);
-        console.log(`  ${model.padEnd(13)} ${`${size}x${size}`.padEnd(6)} ${what.padEnd(8)} ${fmt(t).padStart(12)} ${ours.map((r) => fmt(r).padStart(14)).join(" ")} ${ratio.padStart(7)} ${fmt(find("wasm-stock", model, size, what)).padStart(12)} ${(cpu ? `${fmt(cpu)} (b${cpu.batch})` : "—").padStart(13)}`);
+        console.log(`  ${model.padEnd(13)} ${`${size}x${size}`.padEnd(6)} ${what.padEnd(8)} ${fmt(t).padStart(12)} ${ours.map((r) => fmt(r).padStart(14)).join(" ")} ${ratio.padStart(7)} ${fmt(find("wasm-stock", model, size, what)).padStart(12)} ${(cpu ? `${fmt(cpu)} (b${cpu.batch})` : "—").padStart(13)} ${fmt(find("webgpu", model, size, what)).padStart(12)}`);
       }
-  console.log("  ratio = the faster of this project's columns / PyTorch");
+  console.log("  ratio = the faster of this project's wasm columns / PyTorch");
+  const gpu = all.find((r) => r.backend === "webgpu" && r.adapter);
+  if (gpu) console.log(`  webgpu adapter: ${gpu.adapter}`);
   for (const r of all.filter((r) => r.error)) console.log(`  note: ${r.backend} ${r.size}x${r.size} ${r.what}: ${r.error}`);
   const out = path.join(ROOT, "build", "bench");
   fs.mkdirSync(out, { recursive: true });

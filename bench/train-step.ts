@@ -1,6 +1,7 @@
 /**
  * One benchmark configuration in its own process (so "stock" wasm never sees our kernels):
- *   node dist/bench/train-step.js --backend wasm|wasm-stock|cpu --size 64 [--batch 64] [--what train|pgd|both]
+ *   node dist/bench/train-step.js --backend wasm|wasm-stock|cpu|webgpu --size 64 [--batch 64] [--what train|pgd|both]
+ * webgpu runs only on a hardware adapter unless --software (Mesa's llvmpipe: a correctness run, not a speed).
  * Prints one JSON line per measurement: {backend, size, batch, what, imgPerSec, ...} or {error}.
  * A training step is forward + backward + SGD-momentum update on the benchmark ResNet; a PGD step
  * is 20 input-gradient iterations (BN in inference mode) with sign steps and clipping.
@@ -12,6 +13,7 @@ import { nativeStatus, registerWasmKernels } from "../src/backend/wasm-kernels";
 import { registerGradients } from "../src/backend/gradients";
 import { buildModel } from "../src/models";
 import { WasmPool, type PoolModel } from "../src/backend/parallel";
+import { describeAdapter, loadWebGpu } from "../src/backend/webgpu";
 
 const { values: v } = parseArgs({
   options: {
@@ -24,6 +26,7 @@ const { values: v } = parseArgs({
     warmup: { type: "string", default: "1" },
     workers: { type: "string", default: "1" },
     model: { type: "string", default: "resnet-bench" },
+    software: { type: "boolean" },
   },
 });
 const size = Number(v.size);
@@ -33,10 +36,12 @@ const budget = Number(v.seconds) * 1000;
 const warmup = Number(v.warmup);
 const workers = Number(v.workers);
 
+let adapter: string | undefined;
+
 function emit(o: object): void {
   // "wasm+onednn" when the oneDNN addon computes the convolutions and batch-norm loops.
   const label = v.backend === "wasm" && nativeStatus().available ? "wasm+onednn" : v.backend;
-  console.log(JSON.stringify({ backend: workers > 1 ? `${label}-x${workers}` : label, model: v.model, size, batch, workers, ...o }));
+  console.log(JSON.stringify({ backend: workers > 1 ? `${label}-x${workers}` : label, model: v.model, size, batch, workers, ...(adapter ? { adapter } : {}), ...o }));
 }
 
 /** Runs fn until the time budget is spent (at least once after one warm-up); returns seconds per call. */
@@ -53,6 +58,7 @@ async function timeIt(fn: () => Promise<void>, maxRuns: number): Promise<{ perCa
 
 async function main(): Promise<void> {
   const backend = v.backend === "wasm-stock" ? "wasm" : v.backend!;
+  if (backend === "webgpu") adapter = describeAdapter(await loadWebGpu(v.software === true));
   if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} failed to initialise`);
   if (v.backend === "wasm") registerWasmKernels();
   if (v.backend !== "wasm-stock") registerGradients();
@@ -121,6 +127,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => {
-  emit({ error: (e as Error).message });
+  emit({ what: "setup", error: (e as Error).message });
   process.exit(1);
 });

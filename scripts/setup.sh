@@ -67,6 +67,21 @@ if ! "$PY" -c "import h5py" 2>/dev/null; then
   fi
 fi
 
+# --- Mesa's EGL and OpenGL ES: the software WebGPU adapter the webgpu tests run on -------------
+# Dawn (npm 'webgpu') reaches Mesa's llvmpipe through EGL (EGL_PLATFORM=surfaceless, no display).
+mesa_ok() { ldconfig -p 2>/dev/null | grep -q "libEGL_mesa.so.0" && ldconfig -p 2>/dev/null | grep -q "libGLESv2.so.2"; }
+if ! mesa_ok; then
+  pkgs="libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri"
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing Mesa's EGL/GLES (the software WebGPU adapter of the webgpu tests): $pkgs"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq --no-install-recommends $pkgs >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq --no-install-recommends $pkgs >/dev/null; } \
+      || say "WARNING: apt-get install $pkgs failed; test/webgpu.test.js will fail (MIA_SKIP_WEBGPU=1 skips it)"
+  else
+    say "Mesa's EGL/GLES missing: the webgpu tests need them (sudo apt-get install $pkgs, or MIA_SKIP_WEBGPU=1)"
+  fi
+fi
+
 # --- Debian's Chromium (static figure export and the real-browser test) ---------------------
 # Driven by playwright-core with an explicit executable path; never a browser download.
 if ! command -v chromium >/dev/null && [ -z "${MIA_CHROMIUM:-}" ]; then

@@ -23,7 +23,7 @@ test("mcDropoutFromFeatures agrees with tfjs's dropout layer run in training mod
   const x = tf.randomUniform([6, 8, 8, 3], 0, 1, "float32", 3) as tf.Tensor4D;
   const [f] = featureModel(model).predict(x) as tf.Tensor[];
   const feats = (await f.data()) as Float32Array;
-  const ours = mcDropoutFromFeatures(model, feats, 6, { passes: 3000, seed: 1 });
+  const ours = await mcDropoutFromFeatures(model, feats, 6, { passes: 3000, seed: 1 });
   // The same quantity from tfjs: dropout (training) then the logits layer, 3000 passes.
   const passes = 3000;
   const probs: Float32Array[] = [];
@@ -40,7 +40,7 @@ test("mcDropoutFromFeatures agrees with tfjs's dropout layer run in training mod
     assert.ok(u > 1e-6, "the dropout variance is not trivially zero");
     assert.ok(Math.abs(ours[i] - u) < 0.12 * u, `image ${i}: ours ${ours[i]} vs tfjs ${u}`);
   }
-  for (const u of mcDropoutFromFeatures(model, feats, 6, { passes: 5, rate: 0 })) assert.ok(u < 1e-20, "no dropout, no variance");
+  for (const u of await mcDropoutFromFeatures(model, feats, 6, { passes: 5, rate: 0 })) assert.ok(u < 1e-20, "no dropout, no variance");
   tf.dispose([x, f]);
   model.dispose();
 });

@@ -323,7 +323,7 @@ test("Grad-CAM on resnet-tiny: default layer is the last stage, closed form thro
   m.dispose();
 });
 
-test("massFraction closed forms: uniform -> q, one hot pixel -> 1/N, a graded map, a batch at once", () => {
+test("massFraction closed forms: uniform -> q, one hot pixel -> 1/N, a graded map, a batch at once", async () => {
   const N = 16;
   const maps = tf.tensor3d(
     [
@@ -333,20 +333,20 @@ test("massFraction closed forms: uniform -> q, one hot pixel -> 1/N, a graded ma
     ],
     [3, 4, 4],
   );
-  assert.deepEqual(massFraction(maps), [0.5, 1 / N, 1 / N]);
-  assert.deepEqual(massFraction(maps, 0.25), [0.25, 1 / N, 1 / N]);
-  assert.deepEqual(massFraction(maps, 0.75), [0.75, 1 / N, 2 / N]);
-  assert.deepEqual(massFraction(maps, 0.76), [13 / N, 1 / N, 3 / N]); // ceil(0.76 * 16) = 13
-  assert.deepEqual(massFraction(maps, 1), [1, 1 / N, 4 / N]);
+  assert.deepEqual(await massFraction(maps), [0.5, 1 / N, 1 / N]);
+  assert.deepEqual(await massFraction(maps, 0.25), [0.25, 1 / N, 1 / N]);
+  assert.deepEqual(await massFraction(maps, 0.75), [0.75, 1 / N, 2 / N]);
+  assert.deepEqual(await massFraction(maps, 0.76), [13 / N, 1 / N, 3 / N]); // ceil(0.76 * 16) = 13
+  assert.deepEqual(await massFraction(maps, 1), [1, 1 / N, 4 / N]);
   // Float values whose running sum rounds just below q * total still give q (25 x 0.1: 7 pixels carry 0.28).
   const tenths = tf.tensor3d(Array.from({ length: 25 }, () => 0.1), [1, 5, 5]);
-  assert.deepEqual(massFraction(tenths, 0.28), [7 / 25]);
+  assert.deepEqual(await massFraction(tenths, 0.28), [7 / 25]);
   const zero = tf.zeros([1, 2, 2]);
-  assert.ok(Number.isNaN(massFraction(zero)[0]), "no mass, no spread");
+  assert.ok(Number.isNaN((await massFraction(zero))[0]), "no mass, no spread");
   const neg = tf.tensor3d([1, -1, 0, 0], [1, 2, 2]);
-  assert.throws(() => massFraction(neg), /negative or NaN values/);
-  assert.throws(() => massFraction(maps, 0), /q must be a fraction in \(0, 1\]/);
-  assert.throws(() => massFraction(maps, 1.5), /q must be a fraction/);
+  await assert.rejects(massFraction(neg), /negative or NaN values/);
+  await assert.rejects(massFraction(maps, 0), /q must be a fraction in \(0, 1\]/);
+  await assert.rejects(massFraction(maps, 1.5), /q must be a fraction/);
   tf.dispose([maps, tenths, zero, neg]);
 });
 
@@ -376,7 +376,7 @@ test("no method leaks tensors over repeated calls", async () => {
   for (const m of methods) {
     const a = await m.attribute(x, y);
     const s = a.rank === 4 ? saliencyMap(a) : a.clone();
-    massFraction(s);
+    await massFraction(s);
     tf.dispose([a, s]);
   }
   assert.equal(tf.memory().numTensors, before);

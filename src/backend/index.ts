@@ -5,6 +5,7 @@ import { tf } from "./tf";
 export { tf };
 export * from "./select";
 export { selfCheck } from "./selfcheck";
+export { describeAdapter, isSoftwareAdapter, loadWebGpu, noGpuReason, requestedDawnBackend, webgpuAdapter, DAWN_BACKENDS, type WebGpuAdapter } from "./webgpu";
 
 let selected: Promise<BackendInfo> | undefined;
 

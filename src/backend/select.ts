@@ -1,6 +1,6 @@
 /**
  * Backend selection. In order, the first candidate that loads and passes `selfCheck` wins:
- *   tensorflow (via @tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node), wasm, cpu.
+ *   tfjs-node-gpu, webgpu on a hardware adapter, tfjs-node, wasm (+ oneDNN), cpu.
  * `MIA_BACKEND` forces one (and then failing is an error, not a fallback). The optional
  * native packages are expected to be missing or broken on most machines: a failure is
  * recorded and shown in the banner, never thrown at import time.
@@ -10,6 +10,7 @@ import { tf } from "./tf";
 import { selfCheck } from "./selfcheck";
 import { nativeStatus, registerWasmKernels } from "./wasm-kernels";
 import { registerGradients } from "./gradients";
+import { describeAdapter, loadWebGpu, webgpuAdapter } from "./webgpu";
 
 /** A tfjs backend name ("tensorflow", "wasm", "cpu", or one a test registers). */
 export type BackendName = string;
@@ -21,8 +22,11 @@ export interface BackendCandidate {
   readonly pkg?: string;
   /** The tfjs backend name it registers. */
   readonly backend: BackendName;
-  /** Loads whatever registers the backend with tfjs. Throws if it cannot. */
-  readonly load: () => Promise<void>;
+  /**
+   * Loads whatever registers the backend with tfjs. Throws if it cannot. `forced`: MIA_BACKEND
+   * names this candidate (webgpu then accepts a software adapter).
+   */
+  readonly load: (forced: boolean) => Promise<void>;
   /** Threads the backend computes with, once selected. */
   readonly threads: () => number;
   /** Extra facts for the banner (e.g. "simd"). */
@@ -47,6 +51,8 @@ export interface BackendInfo {
 /** Why a candidate could not be used, in one line, with the fix where we know it. */
 function describeFailure(pkg: string | undefined, err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
+  // An expected absence (no GPU here): the message says it all, no reinstall hint.
+  if ((err as { code?: string } | undefined)?.code === "ERR_MIA_UNAVAILABLE") return msg.replace(/\s+/g, " ");
   if (pkg !== undefined && !isInstalled(pkg)) {
     return `not installed (optional: npm install ${pkg})`;
   }
@@ -80,6 +86,20 @@ const nativeCandidate = (id: string, pkg: string): BackendCandidate => ({
 export function defaultCandidates(): BackendCandidate[] {
   return [
     nativeCandidate("tfjs-node-gpu", "@tensorflow/tfjs-node-gpu"),
+    {
+      id: "webgpu",
+      pkg: "webgpu",
+      backend: "webgpu",
+      load: async (forced) => {
+        await loadWebGpu(forced);
+      },
+      // One adapter, driven from the main thread.
+      threads: () => 1,
+      detail: async () => {
+        const a = webgpuAdapter();
+        return a ? describeAdapter(a) : undefined;
+      },
+    },
     nativeCandidate("tfjs-node", "@tensorflow/tfjs-node"),
     {
       id: "wasm",
@@ -116,8 +136,8 @@ function filterForOverride(candidates: BackendCandidate[], wanted: string): Back
   return picked;
 }
 
-async function tryCandidate(c: BackendCandidate): Promise<void> {
-  await c.load();
+async function tryCandidate(c: BackendCandidate, forced: boolean): Promise<void> {
+  await c.load(forced);
   if (tf.findBackendFactory(c.backend) == null) {
     throw new Error(`it did not register the '${c.backend}' backend with this project's tfjs (two copies of @tensorflow/tfjs-core installed? run 'npm ls @tensorflow/tfjs-core')`);
   }
@@ -142,7 +162,7 @@ export async function selectBackend(
   const skipped: SkippedBackend[] = [];
   for (const c of candidates) {
     try {
-      await tryCandidate(c);
+      await tryCandidate(c, forced);
       registerGradients(); // backend-independent: registered once a backend works
       return {
         id: c.id,
@@ -153,6 +173,8 @@ export async function selectBackend(
         skipped,
       };
     } catch (err) {
+      // A bad setting (e.g. MIA_WEBGPU_BACKEND) is the user's to fix, not a reason to fall back.
+      if ((err as { code?: string } | undefined)?.code === "ERR_MIA_SETTING") throw err;
       skipped.push({ id: c.id, reason: describeFailure(c.pkg, err) });
     }
   }

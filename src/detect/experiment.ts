@@ -72,10 +72,10 @@ function minCleanPerClass(set: FeatureSet): number {
  * between the feature layer and the logits, so T passes with dropout on are T random masks of the
  * features through the logits layer, exactly as model(x, training: true) would compute them.
  */
-export function mcDropoutFromFeatures(model: tf.LayersModel, features: Float32Array, n: number, o: { passes?: number; rate?: number; seed?: number } = {}): Float64Array {
+export async function mcDropoutFromFeatures(model: tf.LayersModel, features: Float32Array, n: number, o: { passes?: number; rate?: number; seed?: number } = {}): Promise<Float64Array> {
   const passes = o.passes ?? 50;
   const rate = o.rate ?? 0.2;
-  const [w, b] = model.getLayer(LOGITS_LAYER).getWeights().map((t) => t.dataSync() as Float32Array);
+  const [w, b] = (await Promise.all(model.getLayer(LOGITS_LAYER).getWeights().map((t) => t.data()))) as Float32Array[];
   const d = features.length / n;
   const classes = b.length;
   if (w.length !== d * classes) throw new Error(`mcDropoutFromFeatures: the logits layer takes ${w.length / classes} features, got ${d}`);
@@ -177,7 +177,7 @@ export async function detectTask(task: string, o: DetectOptions = {}): Promise<T
   try {
     const saved = await taskFeatures(task, { profile, attacks: o.attacks ?? ["fgsm", "bim", "pgd", "cw"], eps: o.eps ?? 1, trained });
     for (const s of saved) {
-      const set = detectorSet(s, detectors.includes("bu") ? mcDropoutFromFeatures(model, s.features, 2 * s.n, { seed }) : undefined);
+      const set = detectorSet(s, detectors.includes("bu") ? await mcDropoutFromFeatures(model, s.features, 2 * s.n, { seed }) : undefined);
       const splits = Array.from({ length: repeats }, (_, r) => {
         const p = featurePartition(s, { trainFraction: profile.detect.trainFraction, seed: seed + r });
         return { train: p.advTrain, test: p.advTest };

@@ -167,9 +167,9 @@ export function readFeatureSet(dir: string): SavedFeatures {
 }
 
 /** A stable identity for a model's weights (when no savedAt is at hand). */
-function weightsKey(model: tf.LayersModel): string {
+async function weightsKey(model: tf.LayersModel): Promise<string> {
   const h = createHash("sha256");
-  for (const w of model.getWeights()) h.update(new Uint8Array((w.dataSync() as Float32Array).slice().buffer));
+  for (const w of model.getWeights()) h.update(new Uint8Array(((await w.data()) as Float32Array).slice().buffer));
   return h.digest("hex").slice(0, 16);
 }
 
@@ -190,7 +190,7 @@ export async function extractFeatures(advDir: string, model: tf.LayersModel, o: 
   const setMeta = readJson(metaFile, attackFix(advDir));
   // meta.json is written last and differs for every save (experiment key, or the CLI's timing), so it identifies the set.
   const setKey = createHash("sha256").update(fs.readFileSync(metaFile)).digest("hex").slice(0, 16);
-  const key = createHash("sha256").update(JSON.stringify({ v: 1, setKey, model: o.modelKey ?? weightsKey(model), layer: FEATURE_LAYER })).digest("hex").slice(0, 16);
+  const key = createHash("sha256").update(JSON.stringify({ v: 1, setKey, model: o.modelKey ?? (await weightsKey(model)), layer: FEATURE_LAYER })).digest("hex").slice(0, 16);
   const out = featuresDir(advDir);
   if (!o.force) {
     try {

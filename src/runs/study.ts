@@ -141,7 +141,7 @@ export async function runStudy(task: TaskSpec, o: StudyOptions = {}): Promise<St
       const attr = await new VanillaGradient(e).attribute(x, labels);
       const map = saliencyMap(attr);
       salMaps = (await map.data()) as Float32Array;
-      const spread = massFraction(map, 0.5);
+      const spread = await massFraction(map, 0.5);
       tf.dispose([attr, map]);
       return median(spread);
     }),

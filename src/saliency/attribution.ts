@@ -26,10 +26,10 @@ export function numClasses(model: tf.LayersModel): number {
 }
 
 /** `target` as n class indices, each checked to be a whole number in [0, classes). */
-export function resolveTarget(target: Target, n: number, classes: number): Int32Array {
+export async function resolveTarget(target: Target, n: number, classes: number): Promise<Int32Array> {
   let t: ArrayLike<number>;
   if (typeof target === "number") t = new Array<number>(n).fill(target);
-  else if (target instanceof tf.Tensor) t = target.dataSync();
+  else if (target instanceof tf.Tensor) t = await target.data(); // async: GPU backends cannot read synchronously
   else t = target;
   if (t.length !== n) throw new Error(`target has ${t.length} classes for a batch of ${n}`);
   const out = Int32Array.from(t);

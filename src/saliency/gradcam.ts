@@ -53,7 +53,7 @@ export class GradCAM implements Attribution {
   }
   /** Maps [n, H, W] (the input size when upsampling, else the layer's h x w). */
   async attribute(x: tf.Tensor4D, target: Target): Promise<tf.Tensor3D> {
-    const labels = resolveTarget(target, x.shape[0], numClasses(this.model));
+    const labels = await resolveTarget(target, x.shape[0], numClasses(this.model));
     return tf.tidy(() => {
       const a = runTo(this.model, x, this.layer) as tf.Tensor4D;
       const onehot = tf.oneHot(tf.tensor1d(labels, "int32"), numClasses(this.model));

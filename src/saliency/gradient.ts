@@ -21,7 +21,7 @@ export class VanillaGradient implements Attribution {
   }
   /** d loss_target / d x, per example: [n, h, w, c]. */
   async attribute(x: tf.Tensor4D, target: Target): Promise<tf.Tensor4D> {
-    return inputGradient(this.engine, x, resolveTarget(target, x.shape[0], numClasses(this.engine.model)), this.of);
+    return inputGradient(this.engine, x, await resolveTarget(target, x.shape[0], numClasses(this.engine.model)), this.of);
   }
   params() {
     return { of: this.of };
@@ -56,7 +56,7 @@ export class SmoothGrad implements Attribution {
   }
   /** Mean over `samples` copies x + N(0, (sigma (hi - lo))^2) of the gradient, per example: [n, h, w, c]. Noisy copies are not clipped to the range (as in the original). */
   async attribute(x: tf.Tensor4D, target: Target): Promise<tf.Tensor4D> {
-    const labels = resolveTarget(target, x.shape[0], numClasses(this.engine.model));
+    const labels = await resolveTarget(target, x.shape[0], numClasses(this.engine.model));
     const std = this.sigma * (this.range[1] - this.range[0]);
     let sum = tf.zerosLike(x);
     for (let s = 0; s < this.samples; s++) {

@@ -43,7 +43,7 @@ export class IntegratedGradients implements Attribution {
   }
   /** Attributions of the target logit, per example: [n, h, w, c]; their sum is ≈ f_t(x) - f_t(baseline). */
   async attribute(x: tf.Tensor4D, target: Target): Promise<tf.Tensor4D> {
-    const labels = resolveTarget(target, x.shape[0], numClasses(this.engine.model));
+    const labels = await resolveTarget(target, x.shape[0], numClasses(this.engine.model));
     const { alphas, weights } = riemannRule(this.method, this.steps);
     const [base, delta] = tf.tidy(() => {
       const b = tf.add(tf.zerosLike(x), this.baseline) as tf.Tensor4D; // broadcast check happens here

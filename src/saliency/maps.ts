@@ -20,11 +20,11 @@ export function saliencyMap(attr: tf.Tensor): tf.Tensor3D {
  * concentrated on one pixel gives 1/pixels, a uniform map gives q (rounded up to whole pixels).
  * Values must be >= 0 (use saliencyMap or Grad-CAM maps); an all-zero map gives NaN.
  */
-export function massFraction(map: tf.Tensor, q = 0.5): number[] {
+export async function massFraction(map: tf.Tensor, q = 0.5): Promise<number[]> {
   if (!(typeof q === "number" && q > 0 && q <= 1)) throw new Error(`q must be a fraction in (0, 1], got ${q}`);
   if (map.rank < 2) throw new Error(`massFraction needs a batch of maps [n, ...], got shape [${map.shape}]`);
   const n = map.shape[0];
-  const data = map.dataSync();
+  const data = await map.data(); // async: GPU backends cannot read synchronously
   const size = data.length / n;
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
