@@ -2,7 +2,9 @@
 """PyTorch CPU reference for `make bench`: the same ResNet, batch, training step and PGD-20 as
 bench/train-step.ts. Prints one JSON line per measurement. Uses Debian's python3-torch.
 
-  /usr/bin/python3 bench/torch_ref.py --size 64 [--batch 64] [--threads 2] [--seconds 20]
+  /usr/bin/python3 bench/torch_ref.py --size 64 [--batch 64] [--threads 2] [--seconds 20] [--device cuda]
+
+resnet50 is torchvision's (the paper's ResNet-50 body) with the paper's head; it needs torchvision.
 """
 import argparse
 import json
@@ -79,15 +81,25 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--channels", type=int, default=3)
-    ap.add_argument("--model", default="resnet-bench", choices=sorted(ARCHS))
+    ap.add_argument("--model", default="resnet-bench", choices=sorted(ARCHS) + ["resnet50"])
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (PyTorch CUDA on a GPU machine)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = ResNet(a.channels, **ARCHS[a.model])
-    x = torch.rand(a.batch, a.channels, a.size, a.size)
-    y = torch.arange(a.batch) % 2
+    dev = torch.device(a.device)
+    if a.model == "resnet50":
+        import torchvision
+
+        model = torchvision.models.resnet50(weights=None)
+        model.fc = nn.Sequential(nn.Linear(2048, 128), nn.Dropout(0.2), nn.Linear(128, 2))
+    else:
+        model = ResNet(a.channels, **ARCHS[a.model])
+    model = model.to(dev)
+    x = torch.rand(a.batch, a.channels, a.size, a.size, device=dev)
+    y = torch.arange(a.batch, device=dev) % 2
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    base = dict(backend=f"pytorch {torch.__version__}", model=a.model, threads=torch.get_num_threads(), size=a.size, batch=a.batch)
+    base = dict(backend=f"pytorch {torch.__version__}" + (" cuda" if dev.type == "cuda" else ""), model=a.model, threads=torch.get_num_threads(), size=a.size, batch=a.batch)
     params = sum(p.numel() for p in model.parameters())
 
     def train():
@@ -95,6 +107,7 @@ def main():
         opt.zero_grad(set_to_none=True)
         F.cross_entropy(model(x), y).backward()
         opt.step()
+        sync()
 
     t, runs = time_it(train, 50, a.seconds)
     print(json.dumps(dict(base, what="train", imgPerSec=a.batch / t, secPerStep=t, runs=runs, params=params)), flush=True)
@@ -110,6 +123,7 @@ def main():
             adv.requires_grad_(True)
             (g,) = torch.autograd.grad(F.cross_entropy(model(adv), y), adv)
             adv = torch.min(torch.max(adv.detach() + alpha * g.sign(), x - eps), x + eps).clamp(0, 1)
+        sync()
 
     t, runs = time_it(pgd, 20, a.seconds)
     print(json.dumps(dict(base, what="pgd20", imgPerSec=a.batch / t, secPerAttack=t, runs=runs)), flush=True)

@@ -285,3 +285,24 @@ test("your own data through every stage: trained once with --name, then attacked
   assert.equal(unknown.code, 2);
   assert.match(unknown.err, /Unknown task 'nothing'.*your registered tasks: [^.]*\bskin\b.*--name nothing/);
 });
+
+test("mia backend: the chosen backend with its self-check, every candidate passed over with the reason; a forced one that fails exits 1", () => {
+  const r = mia(["backend", "--json"]);
+  assert.equal(r.code, 0, r.err);
+  const info = JSON.parse(r.out) as { id: string; selfCheck: string; skipped: Array<{ id: string; reason: string }> };
+  assert.equal(info.selfCheck, "passed");
+  const order = ["tfjs-node-gpu", "webgpu", "tfjs-node", "wasm", "cpu"];
+  assert.deepEqual(info.skipped.map((s) => s.id), order.slice(0, order.indexOf(info.id)), "candidates are tried in the documented order");
+  for (const s of info.skipped) assert.ok(s.reason.length > 5, `${s.id} says why`);
+  const text = mia(["backend"]);
+  assert.match(text.out, new RegExp(`^mia \\| backend ${info.id}`));
+  assert.match(text.out, /chosen: \S+ \(tfjs backend '\S+'\), self-check passed/);
+  const forced = mia(["backend"], { MIA_BACKEND: "webgpu", MIA_WEBGPU_BACKEND: "metal" });
+  if (process.platform === "linux") {
+    assert.equal(forced.code, 1);
+    assert.match(forced.err, /MIA_BACKEND=webgpu could not be used:\n {2}webgpu: /);
+  }
+  const bad = mia(["backend"], { MIA_WEBGPU_BACKEND: "cuda" });
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /Unknown MIA_WEBGPU_BACKEND 'cuda'/);
+});

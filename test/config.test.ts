@@ -33,6 +33,19 @@ test("paper profile carries the authors' settings (PAPER.md)", () => {
   assert.deepEqual(p.epsGrid.cw, [0.1, 0.3, 0.5, 0.7, 0.9, 1]);
 });
 
+test("paper-dry is paper's model, input, tasks, recipe and sweeps on a few images: what a GPU run of paper goes through", () => {
+  const { paper, "paper-dry": dry } = PROFILES;
+  for (const k of ["imageSize", "model", "sweep", "recipeFor"] as const) assert.deepEqual(dry[k], paper[k], k);
+  assert.deepEqual(dry.tasks.medical, paper.tasks.medical);
+  assert.deepEqual(dry.tasks.natural, paper.tasks.natural);
+  assert.ok(dry.tasks.multiclass.every((t) => paper.tasks.multiclass.includes(t)));
+  assert.equal(dry.inputSize.model, paper.inputSize.model);
+  assert.ok(dry.inputSize.sizes.includes(paper.imageSize), "the input-size experiment reaches the paper's size");
+  assert.ok(dry.trainPerClass !== null && dry.trainPerClass <= 8 && dry.attackImages <= 16 && dry.epochs === 1);
+  for (const grid of Object.values(dry.epsGrid)) assert.deepEqual(grid, [1], "one budget per attack: the paper's 1/255");
+  assert.ok(dry.batchSize <= 4, "ResNet-50 at 224 px and batch 8 overruns the wasm heap");
+});
+
 test("every profile is well formed and profiles grow smoke < cpu <= paper", () => {
   for (const name of PROFILE_NAMES) {
     const p = PROFILES[name];

@@ -30,7 +30,7 @@ Options:
                          the model's predictions for fgsm/bim/pgd)
   --kappa K              CW confidence (default 50)
   --seed N               PGD's random start and the image choice (default 0)
-  --profile P            smoke | cpu | paper (default: MIA_PROFILE, else cpu)
+  --profile P            smoke | cpu | cpu-long | paper | paper-dry (default: MIA_PROFILE, else cpu)
   --models DIR           where the trained models are (a train --out DIR; default MIA_MODELS_DIR, else data/models)
   --model M              (default: the profile's)
   --data DIR             the task's dataset folder

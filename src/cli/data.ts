@@ -43,7 +43,7 @@ Your own data (no code change):
   --classes A,B,...      class names in label order (default: the labels found)
   --name NAME            a name for your task (default: custom)
 Options:
-  --profile P            smoke | cpu | paper (default: MIA_PROFILE, else cpu)
+  --profile P            smoke | cpu | cpu-long | paper | paper-dry (default: MIA_PROFILE, else cpu)
   --decode               decode and cache the images the profile uses
   --size N               image side in pixels (default: the profile's)
   --channels 1|3         (default: the task's)

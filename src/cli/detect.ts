@@ -28,7 +28,7 @@ Options:
   --repeats N            seeded AdvTrain/AdvTest splits averaged (default: the profile's)
   --leaky                also report the AUC under the authors' leak (statistics fitted on the scored rows)
   --seed N               (default 0)
-  --profile P            smoke | cpu | paper (default: MIA_PROFILE, else cpu)
+  --profile P            smoke | cpu | cpu-long | paper | paper-dry (default: MIA_PROFILE, else cpu)
   --models DIR           where the trained models are (a train --out DIR; default MIA_MODELS_DIR, else data/models)
   --model M              (default: the profile's)
   --out DIR              where scores go (default: <the set>/detect/<detector>)

@@ -11,7 +11,7 @@ and, for every task whose model is trained on the profile, the model's test metr
 passes. Reads only the saved run records: nothing is trained or loaded.
 
 Options:
-  --profile P     smoke | cpu | paper (default: MIA_PROFILE, else cpu)
+  --profile P     smoke | cpu | cpu-long | paper | paper-dry (default: MIA_PROFILE, else cpu)
   --task NAME     one task (default: every task with a gate or a reference)
   --model M       architecture of the runs to read (default: the profile's)
   --out DIR       where runs are saved (default MIA_MODELS_DIR, else data/models)

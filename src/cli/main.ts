@@ -11,6 +11,7 @@ import { runGates } from "./gates";
 import { runWeights } from "./weights";
 import { runFigures } from "./figures";
 import { runStudyCommand } from "./study";
+import { runBackend } from "./backend";
 import { closeBrowser } from "../plots/browser";
 
 import { UsageError } from "./usage";
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promi
   detect: { summary: "detect one attack's adversarial set from deep features; AUC with a 95% interval; scores (.npy)", run: runDetect },
   study: { summary: "the whole study on one task (your own data too): train, attacks, measures, detectors, a report folder", run: runStudyCommand },
   figures: { summary: "check the exported figures: print size, image figures labelled (SVG text)", run: runFigures },
+  backend: { summary: "the tfjs backend this machine gets (webgpu adapter included), what was passed over and why", run: runBackend },
 };
 
 const HELP = `mia: adversarial attacks on medical image classifiers (Ma et al. 2021), from the command line.
@@ -36,8 +38,8 @@ ${Object.entries(COMMANDS)
   .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
   .join("\n")}
 
-Run 'mia <command> --help' for a command's options. Environment: MIA_PROFILE (smoke|cpu|cpu-long|paper),
-MIA_BACKEND, MIA_DATA_DIR, MIA_CACHE_DIR, MIA_MODELS_DIR (trained models), MIA_RESULTS_DIR (attack
+Run 'mia <command> --help' for a command's options. Environment: MIA_PROFILE (smoke|cpu|cpu-long|paper|paper-dry),
+MIA_BACKEND, MIA_WEBGPU_BACKEND, MIA_DATA_DIR, MIA_CACHE_DIR, MIA_MODELS_DIR (trained models), MIA_RESULTS_DIR (attack
 sweeps, adversarial sets, features), MIA_FIGURES_DIR, MIA_WORKERS (see README.md).`;
 
 export async function main(argv: string[]): Promise<number> {

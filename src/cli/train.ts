@@ -17,7 +17,7 @@ interrupted one resumes after its last epoch.
 
 Options:
   --task NAME            cxr, cxr3, dr, dr5, derm, derm-2..7, cifar10, cifar2, retinamnist
-  --profile P            smoke | cpu | paper (default: MIA_PROFILE, else cpu): sizes, epochs, model
+  --profile P            smoke | cpu | cpu-long | paper | paper-dry (default: MIA_PROFILE, else cpu): sizes, epochs, model
   --data DIR             the task's dataset folder or a data root holding it
   --model M              resnet20-s2, resnet20, resnet18, resnet50, resnet<6n+2>[-w<W>][-s<S>],
                          cnn-w<W>-d<D>, ... (default: the profile's)

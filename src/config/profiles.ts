@@ -12,14 +12,17 @@
  * - `cpu-long`: `cpu` with the schedules that its gates need and the budget forbids: CIFAR-10
  *   for 50 epochs, 40 epochs (patience 8) for every other task, derm-5, three seeds in the
  *   input-size experiment. Many hours on 2 cores; its models live beside cpu's, not over them.
- * - `paper`: the paper's settings (224x224 inputs, ResNet-50, full grids). Meant for a GPU
- *   with `@tensorflow/tfjs-node-gpu`.
+ * - `paper`: the paper's settings (224x224 inputs, ResNet-50, full grids). Meant for a GPU:
+ *   the webgpu backend on a hardware adapter (or `@tensorflow/tfjs-node-gpu` where its CUDA 11.2
+ *   libtensorflow loads).
+ * - `paper-dry`: `paper` at a few images and one budget per attack, to check on a CPU that a run
+ *   of `paper` goes through every stage.
  *
  * Later capabilities (data, training, attacks, detection) read their sizes from here; add
  * a field here rather than a constant in a notebook.
  */
 
-export const PROFILE_NAMES = ["smoke", "cpu", "cpu-long", "paper"] as const;
+export const PROFILE_NAMES = ["smoke", "cpu", "cpu-long", "paper", "paper-dry"] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
 
 /** eps grids in /255 pixel units, as the paper quotes them. */
@@ -230,6 +233,30 @@ const CPU: Profile = Object.freeze({
   cellTimeoutSec: 7200,
 });
 
+const PAPER: Profile = Object.freeze({
+  name: "paper",
+  description: "the paper's settings: 224x224, ResNet-50, full eps grids (for a GPU)",
+  imageSize: 224,
+  model: "resnet50",
+  trainPerClass: null,
+  testPerClass: null,
+  epochs: 100,
+  patience: 10,
+  tasks: Object.freeze({ medical: ["cxr", "dr", "derm"], natural: ["cifar10"], multiclass: ["cxr3", "derm-2", "derm-3", "derm-4", "derm-5", "derm-6", "derm-7"] }),
+  batchSize: 32,
+  attackImages: 1000,
+  attackSteps: 20,
+  reportEps: Object.freeze([0.5, 1, 2, 8]),
+  capacity: Object.freeze({ tasks: ["cxr", "dr", "derm", "cifar10"], models: ["cnn-w16-d2", "cnn-w16-d4", "cnn-w16-d8", "cnn-w64-d2", "cnn-w64-d4", "cnn-w64-d8", "cnn-w128-d4", "cnn-w128-d8"], imageSize: 64, trainPerClass: null, epochs: 30, attackImages: 500, pgdGrid: [...range(0.1, 1.0, 0.1), 2, 4] }),
+  inputSize: Object.freeze({ tasks: ["cxr", "dr", "derm", "cifar10"], sizes: [32, 64, 128, 224], model: "resnet50", trainPerClass: null, epochs: 30, seeds: 3, attackImages: 500, pgdGrid: [0.1, 0.25, 0.5, 1, 2, 4, 8] }),
+  explain: Object.freeze({ images: 500, smoothGradSamples: 50, integratedGradientsSteps: 64, landscapeImages: 500, landscapeGrid: range(0, 7.5, 0.5), blackBoxEpochs: 100, blackBoxTrainPerClass: null }),
+  detect: Object.freeze({ trainFraction: 0.8, repeats: 3, bootstrap: 1000, embedImages: 500, tsneIterations: 1000 }),
+  epsGrid: PAPER_EPS,
+  // As the authors' scripts: every budget attacks every image.
+  sweep: "independent",
+  cellTimeoutSec: 6 * 3600,
+});
+
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
   smoke: Object.freeze({
     name: "smoke",
@@ -272,28 +299,32 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
     explain: Object.freeze({ ...CPU.explain, blackBoxEpochs: 4, blackBoxTrainPerClass: null }),
     cellTimeoutSec: 6 * 3600,
   }),
-  paper: Object.freeze({
-    name: "paper",
-    description: "the paper's settings: 224x224, ResNet-50, full eps grids (for a GPU)",
-    imageSize: 224,
-    model: "resnet50",
-    trainPerClass: null,
-    testPerClass: null,
-    epochs: 100,
-    patience: 10,
-    tasks: Object.freeze({ medical: ["cxr", "dr", "derm"], natural: ["cifar10"], multiclass: ["cxr3", "derm-2", "derm-3", "derm-4", "derm-5", "derm-6", "derm-7"] }),
-    batchSize: 32,
-    attackImages: 1000,
-    attackSteps: 20,
-    reportEps: Object.freeze([0.5, 1, 2, 8]),
-    capacity: Object.freeze({ tasks: ["cxr", "dr", "derm", "cifar10"], models: ["cnn-w16-d2", "cnn-w16-d4", "cnn-w16-d8", "cnn-w64-d2", "cnn-w64-d4", "cnn-w64-d8", "cnn-w128-d4", "cnn-w128-d8"], imageSize: 64, trainPerClass: null, epochs: 30, attackImages: 500, pgdGrid: [...range(0.1, 1.0, 0.1), 2, 4] }),
-    inputSize: Object.freeze({ tasks: ["cxr", "dr", "derm", "cifar10"], sizes: [32, 64, 128, 224], model: "resnet50", trainPerClass: null, epochs: 30, seeds: 3, attackImages: 500, pgdGrid: [0.1, 0.25, 0.5, 1, 2, 4, 8] }),
-    explain: Object.freeze({ images: 500, smoothGradSamples: 50, integratedGradientsSteps: 64, landscapeImages: 500, landscapeGrid: range(0, 7.5, 0.5), blackBoxEpochs: 100, blackBoxTrainPerClass: null }),
-    detect: Object.freeze({ trainFraction: 0.8, repeats: 3, bootstrap: 1000, embedImages: 500, tsneIterations: 1000 }),
-    epsGrid: PAPER_EPS,
-    // As the authors' scripts: every budget attacks every image.
-    sweep: "independent",
-    cellTimeoutSec: 6 * 3600,
+  paper: PAPER,
+  // The paper profile at the smallest sizes that run every stage: its model (ResNet-50, Keras
+  // topology), input (224x224x3), tasks, recipe and independent sweeps, on a handful of images and
+  // one budget per attack. It checks on a CPU that a GPU run of `paper` will go through (what
+  // breaks at 224 px or with 23.5M parameters breaks here too), not any number. Batch 4: on the
+  // wasm backend a ResNet-50 training step at 224 px and batch 8 overruns wasm's memory.
+  "paper-dry": Object.freeze({
+    ...PAPER,
+    name: "paper-dry",
+    description: "dry run of paper: its model, input, tasks and recipe on a few images and one budget per attack (minutes per task on a CPU)",
+    trainPerClass: 2,
+    testPerClass: 4,
+    trainPerClassFor: undefined,
+    epochs: 1,
+    patience: 0,
+    batchSize: 4,
+    tasks: Object.freeze({ medical: ["cxr", "dr", "derm"], natural: ["cifar10"], multiclass: ["cxr3"] }),
+    attackImages: 8,
+    attackSteps: 2,
+    reportEps: Object.freeze([1]),
+    epsGrid: Object.freeze({ fgsm: [1], bim: [1], pgd: [1], cw: [1] }),
+    capacity: Object.freeze({ ...PAPER.capacity, tasks: ["cxr", "cifar10"], models: ["cnn-w16-d2"], trainPerClass: 8, epochs: 1, attackImages: 4, pgdGrid: [1] }),
+    inputSize: Object.freeze({ ...PAPER.inputSize, tasks: ["cxr", "cifar10"], sizes: [32, 224], trainPerClass: 2, epochs: 1, seeds: 1, attackImages: 4, pgdGrid: [1] }),
+    explain: Object.freeze({ images: 4, smoothGradSamples: 2, integratedGradientsSteps: 2, landscapeImages: 2, landscapeGrid: [0, 2], blackBoxEpochs: 1, blackBoxTrainPerClass: 2 }),
+    detect: Object.freeze({ trainFraction: 0.8, repeats: 1, bootstrap: 50, embedImages: 8, tsneIterations: 100 }),
+    cellTimeoutSec: 3 * 3600,
   }),
 });
 
