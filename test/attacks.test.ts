@@ -16,18 +16,9 @@ import { buildModel } from "../src/models";
 import { PROFILES } from "../src/config";
 import { train } from "../src/train";
 import { syntheticNpz } from "./support/synthetic";
+import { brightnessModel } from "./support/models";
 
 const SIDE = 6;
-/** logits = [a (0.5 - m), a (m - 0.5)] with m the mean pixel: class 1 iff m > 0.5. */
-function brightnessModel(a = 40): tf.LayersModel {
-  const input = tf.input({ shape: [SIDE, SIDE, 1] });
-  const pooled = tf.layers.globalAveragePooling2d({}).apply(input) as tf.SymbolicTensor;
-  const dense = tf.layers.dense({ units: 2, name: "logits" });
-  const out = dense.apply(pooled) as tf.SymbolicTensor;
-  const m = tf.model({ inputs: input, outputs: out });
-  dense.setWeights([tf.tensor2d([[-a, a]]), tf.tensor1d([a * 0.5, -a * 0.5])]);
-  return m;
-}
 
 const VALUES = [0.3, 0.45, 0.49, 0.52, 0.56, 0.7];
 const constImages = () => tf.tidy(() => tf.concat(VALUES.map((v) => tf.fill([1, SIDE, SIDE, 1], v))) as tf.Tensor4D);
@@ -38,7 +29,7 @@ let pooled: Engine;
 let linear: tf.LayersModel;
 before(async () => {
   await initBackend();
-  linear = brightnessModel();
+  linear = brightnessModel(SIDE);
   local = await createEngine(linear, { workers: 1 });
   pooled = await createEngine(linear, { workers: 2 });
 });

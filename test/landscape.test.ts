@@ -14,17 +14,10 @@ import { crossEntropyRows, lossAt, lossIncreaseRatio, lossLandscape, PAPER_GRID,
 import { PROFILES } from "../src/config";
 import { blackBoxProfile, blackBoxRoot, trainBlackBox } from "../src/train";
 import { landscapeFigure } from "../src/plots";
+import { brightnessModel } from "./support/models";
 
 const SIDE = 4;
 const A = 40;
-function brightnessModel(a: number): tf.LayersModel {
-  const input = tf.input({ shape: [SIDE, SIDE, 1] });
-  const pooled = tf.layers.globalAveragePooling2d({}).apply(input) as tf.SymbolicTensor;
-  const dense = tf.layers.dense({ units: 2, name: "logits" });
-  const m = tf.model({ inputs: input, outputs: dense.apply(pooled) as tf.SymbolicTensor });
-  dense.setWeights([tf.tensor2d([[-a, a]]), tf.tensor1d([a * 0.5, -a * 0.5])]);
-  return m;
-}
 
 const VALUES = [0.3, 0.45, 0.52, 0.7];
 const LABELS = [0, 0, 1, 1];
@@ -39,10 +32,10 @@ let x: tf.Tensor4D;
 let y: tf.Tensor1D;
 before(async () => {
   await initBackend();
-  white = await createEngine(brightnessModel(A), { workers: 1 });
+  white = await createEngine(brightnessModel(SIDE, A), { workers: 1 });
   pooled = await createEngine(white.model, { workers: 2 }); // the worker-pool path used on real data (wasm)
   // Same boundary, opposite logits: its CE gradient points the other way, so d2 = -d1.
-  opposite = await createEngine(brightnessModel(-A), { workers: 1 });
+  opposite = await createEngine(brightnessModel(SIDE, -A), { workers: 1 });
   x = tf.tidy(() => tf.concat(VALUES.map((v) => tf.fill([1, SIDE, SIDE, 1], v))) as tf.Tensor4D);
   y = tf.tensor1d(LABELS, "int32");
 });

@@ -25,6 +25,7 @@ import { customTask, loadTask } from "../src/data";
 import { PROFILES } from "../src/config";
 import { train } from "../src/train";
 import { syntheticNpz } from "./support/synthetic";
+import { brightnessModel } from "./support/models";
 
 const skip = process.env.MIA_SKIP_WEBGPU === "1" ? "MIA_SKIP_WEBGPU=1" : false;
 let info: BackendInfo;
@@ -56,13 +57,19 @@ async function on(backend: string, f: () => tf.Tensor[]): Promise<Float32Array[]
   return read;
 }
 
-/** max |a - b| <= tol * max |b| (and the same length), element-wise over each output. */
-function close(gpu: Float32Array[], cpu: Float32Array[], tol: number, what: string): void {
+const maxAbs = (a: Float32Array): number => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+
+/**
+ * max |a - b| <= tol * max |b| (and the same length), element-wise over each output; with
+ * `scale: "all"`, max |b| over all the outputs together (for ill-conditioned tensors, below).
+ */
+function close(gpu: Float32Array[], cpu: Float32Array[], tol: number, what: string, scaleOf: "each" | "all" = "each"): void {
   assert.equal(gpu.length, cpu.length);
+  const overall = Math.max(...cpu.map(maxAbs));
   gpu.forEach((g, k) => {
     const c = cpu[k];
     assert.equal(g.length, c.length, `${what} [${k}]: lengths`);
-    const scale = Math.max(1e-12, ...Array.from(c, Math.abs));
+    const scale = Math.max(1e-12, scaleOf === "all" ? overall : maxAbs(c));
     let worst = 0;
     for (let i = 0; i < c.length; i++) worst = Math.max(worst, Math.abs(g[i] - c[i]));
     assert.ok(worst <= tol * scale, `${what} [${k}]: max |webgpu - cpu| ${worst.toExponential(2)} > ${tol} x ${scale.toExponential(2)}`);
@@ -133,63 +140,58 @@ async function twinModels(name: string, shape: [number, number, number], classes
   return { cpuModel, gpuModel };
 }
 
-test("a ResNet (resnet-tiny, 16x16x3): logits, training gradients and input gradients match the cpu backend", { skip }, async () => {
-  const { cpuModel, gpuModel } = await twinModels("resnet-tiny", [16, 16, 3], 3);
+/** Logits, training gradients (and loss), input gradient and saliency of `name` on both backends. */
+async function compareModel(name: string, side: number, classes: number, tol: { forward: number; gradient: number; gradientScale?: "each" | "all" } = { forward: 1e-4, gradient: 1e-3 }): Promise<void> {
+  const { cpuModel, gpuModel } = await twinModels(name, [side, side, 3], classes);
   const n = 4;
-  const xs = values(n * 16 * 16 * 3, 11, 0, 1);
-  const ys = Int32Array.from([0, 1, 2, 1]);
+  const xs = values(n * side * side * 3, 11, 0, 1);
+  const ys = Int32Array.from({ length: n }, (_, i) => i % classes);
   const run = async (backend: string, model: tf.LayersModel) => {
     await tf.setBackend(backend);
     const engine = await createEngine(model, { workers: 1 });
-    const x = tf.tensor4d(xs, [n, 16, 16, 3]);
+    const x = tf.tensor4d(xs, [n, side, side, 3]);
     const y = tf.tensor1d(ys, "int32");
     const [logits] = await engine.predict(x);
     const { grads, loss } = await engine.trainGradients(x, y);
     const names = model.trainableWeights.map((w) => (w.read() as tf.Variable).name);
     const g = await Promise.all(names.map(async (k) => Float32Array.from(await grads[k].data())));
     const ig = await engine.inputGradient(x, y);
-    const out = { logits: [logits.data], grads: g, loss, inputGrad: [Float32Array.from(await ig.grad.data())], inputLoss: ig.loss };
-    tf.dispose([x, y, ig.grad, ...Object.values(grads)]);
+    const sal = await new VanillaGradient(engine).attribute(x, ys);
+    const out = { logits: [logits.data], grads: g, loss, inputGrad: [Float32Array.from(await ig.grad.data())], inputLoss: ig.loss, saliency: [Float32Array.from(await sal.data())] };
+    tf.dispose([x, y, ig.grad, sal, ...Object.values(grads)]);
     await engine.close();
     return out;
   };
   const cpu = await run("cpu", cpuModel);
   const gpu = await run("webgpu", gpuModel);
-  close(gpu.logits, cpu.logits, 1e-4, "logits");
-  assert.ok(Math.abs(gpu.loss - cpu.loss) <= 1e-4 * Math.abs(cpu.loss), `training loss ${gpu.loss} vs ${cpu.loss}`);
-  close(gpu.grads, cpu.grads, 1e-3, "training gradients");
-  close(gpu.inputGrad, cpu.inputGrad, 1e-3, "input gradient");
-  assert.ok(Math.abs(gpu.inputLoss - cpu.inputLoss) <= 1e-4 * Math.abs(cpu.inputLoss));
-  // Saliency goes through the same input gradient, per example.
-  const sal = async (backend: string, model: tf.LayersModel) => {
-    await tf.setBackend(backend);
-    const engine = await createEngine(model, { workers: 1 });
-    const x = tf.tensor4d(xs, [n, 16, 16, 3]);
-    const a = await new VanillaGradient(engine).attribute(x, ys);
-    const d = Float32Array.from(await a.data());
-    tf.dispose([x, a]);
-    return [d];
-  };
-  close(await sal("webgpu", gpuModel), await sal("cpu", cpuModel), 1e-3, "vanilla-gradient saliency");
+  close(gpu.logits, cpu.logits, tol.forward, `${name} logits`);
+  assert.ok(Math.abs(gpu.loss - cpu.loss) <= tol.forward * Math.abs(cpu.loss), `${name} training loss ${gpu.loss} vs ${cpu.loss}`);
+  close(gpu.grads, cpu.grads, tol.gradient, `${name} training gradients`, tol.gradientScale);
+  close(gpu.inputGrad, cpu.inputGrad, tol.gradient, `${name} input gradient`);
+  assert.ok(Math.abs(gpu.inputLoss - cpu.inputLoss) <= tol.forward * Math.abs(cpu.inputLoss));
+  close(gpu.saliency, cpu.saliency, tol.gradient, `${name} vanilla-gradient saliency`);
   cpuModel.dispose();
   gpuModel.dispose();
+}
+
+test("models: logits, training gradients, input gradients and saliency match the cpu backend (resnet-tiny, a plain CNN, the paper's ResNet-50)", { skip }, async () => {
+  await compareModel("resnet-tiny", 16, 3);
+  await compareModel("cnn-w4-d2", 16, 2);
+  // Keras' topology (bottlenecks, 7x7 stride-2 stem, max-pool) at 32x32. In training mode its last
+  // stage normalises 4 values per channel (1x1 maps, batch 4), where float32 rounding moves some
+  // batch-norm gradients by tens of percent on every backend: measured against cpu, wasm's worst
+  // such tensor differs by 22% and webgpu's by 64%, their largest difference over all gradients
+  // 0.9% and 1.2% of the model's largest gradient. So training gradients are compared at that
+  // global scale (3%), and the conv biases ahead of batch norm (true gradient 0) are then noise.
+  await compareModel("resnet50", 32, 2, { forward: 1e-3, gradient: 3e-2, gradientScale: "all" });
 });
 
 const SIDE = 6;
 const VALUES = [0.3, 0.45, 0.49, 0.52, 0.56, 0.7];
-/** logits = [a (0.5 - m), a (m - 0.5)], m the mean pixel: class 1 iff m > 0.5, so every attack has a closed form. */
-function brightnessModel(a = 40): tf.LayersModel {
-  const input = tf.input({ shape: [SIDE, SIDE, 1] });
-  const pooled = tf.layers.globalAveragePooling2d({}).apply(input) as tf.SymbolicTensor;
-  const dense = tf.layers.dense({ units: 2, name: "logits" });
-  const m = tf.model({ inputs: input, outputs: dense.apply(pooled) as tf.SymbolicTensor });
-  dense.setWeights([tf.tensor2d([[-a, a]]), tf.tensor1d([a * 0.5, -a * 0.5])]);
-  return m;
-}
 
 test("attacks on webgpu: FGSM / BIM / PGD / CW-Linf give exactly the closed-form accuracy, stay in the eps-ball and [0, 1], and eps 0 is the identity", { skip }, async () => {
   await tf.setBackend("webgpu");
-  const engine = await createEngine(brightnessModel(), { workers: 1 });
+  const engine = await createEngine(brightnessModel(SIDE), { workers: 1 });
   const x = tf.concat(VALUES.map((v) => tf.fill([1, SIDE, SIDE, 1], v))) as tf.Tensor4D;
   const y = tf.tensor1d(VALUES.map((v) => (v > 0.5 ? 1 : 0)), "int32");
   const xs = await x.data();
