@@ -178,6 +178,10 @@ export async function loadWebGpu(forced: boolean, env: NodeJS.ProcessEnv = proce
   }
   installGlobals(found.gpu, dawn.globals);
   const device = await requestDevice(found.adapter);
+  // A lost device (driver reset, out of memory) fails every later op: say so once, plainly.
+  void device.lost.then((lost) => {
+    if (lost.reason !== "destroyed") console.error(`mia: the WebGPU device was lost (${lost.reason}: ${lost.message}); restart the kernel or command to compute again.`);
+  });
   // Importing registers the webgpu kernels (and, now that navigator.gpu exists, a backend factory
   // that asks for its own core adapter): replace that factory with one on our adapter and device.
   const wg = require("@tensorflow/tfjs-backend-webgpu") as typeof import("@tensorflow/tfjs-backend-webgpu");
