@@ -3,13 +3,14 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { inputSizeModelName, inputSizeSweep, inputSizeVerdicts, type InputSizeRow } from "../src/attacks/input-size";
+import { inputSizeModelName, inputSizeSweep, inputSizeVerdicts, matchSchedule, type InputSizeRow } from "../src/attacks/input-size";
 import { architecture, baseModelName } from "../src/models/registry";
 import { resolveProfile } from "../src/config";
 
 /** A synthetic row: `radii` per image, at `size` px with `skill`. */
-function row(task: string, size: number, skill: number, radii: number[], seed = 0): InputSizeRow {
-  return { task, size, inputValues: size * size, seed, model: `m@px${size}`, classes: 2, testAccuracy: 0.9, testAuc: 0.9, usable: true, cleanAccuracy: 0.5 + skill / 2, skill, pgdAt1: 0, epsHalf: null, radii, rows: [], trainSeconds: 0, reused: false };
+function row(task: string, size: number, skill: number, radii: number[], seed = 0, epochs?: number): InputSizeRow {
+  const role = epochs === undefined ? undefined : ("skill-match" as const);
+  return { task, size, inputValues: size * size, seed, model: `m@px${size}${epochs ? `e${epochs}` : ""}`, classes: 2, testAccuracy: 0.9, testAuc: 0.9, usable: true, cleanAccuracy: 0.5 + skill / 2, skill, pgdAt1: 0, epsHalf: null, radii, rows: [], trainSeconds: 0, reused: false, epochs, role };
 }
 const spread = (centre: number, n = 40) => Array.from({ length: n }, (_, i) => centre * (0.8 + (0.4 * i) / (n - 1)));
 
@@ -45,6 +46,44 @@ test("inputSizeVerdicts: medical smaller at every size and at matched skill hold
   assert.ok(Number.isNaN(same.slopes.medical), "one size gives no slope");
 });
 
+test("inputSizeVerdicts: shorter-schedule models enter only the skill match, one per task (the closest in skill)", () => {
+  // Main models: cxr far more skilled than cifar10 at both sizes, so nothing is matched among them.
+  const main = [32, 64].flatMap((s) => [row("cxr", s, 0.9, spread(2 / Math.sqrt(s))), row("cifar10", s, 0.4, spread(8 / Math.sqrt(s)))]);
+  const without = inputSizeVerdicts(main, ["cifar10"]);
+  assert.equal(without.verdict.word, "not testable here");
+  // Shorter cxr schedules at 32 px: skill 0.45 (within 0.1 of 0.4) and 0.32 (also within, but further); radii far larger.
+  const short = [row("cxr", 32, 0.45, spread(20), 0, 3), row("cxr", 32, 0.32, spread(30), 0, 2)];
+  const v = inputSizeVerdicts([...main, ...short], ["cifar10"]);
+  assert.deepEqual(v.bySize.map((c) => c.medicalMedian), without.bySize.map((c) => c.medicalMedian), "size comparisons ignore the shorter schedules");
+  assert.deepEqual(v.slopes, without.slopes);
+  assert.deepEqual(v.matched.medical.map((r) => r.model), ["m@px32e3"], "only the closest schedule of cxr at 32 px");
+  assert.deepEqual(v.matched.natural.map((r) => `${r.task} ${r.size}`), ["cifar10 32"]);
+  assert.ok(Math.abs(v.matched.medicalMedian - 20) < 1e-9);
+  // The matched medical model is the more robust one here: the paper's direction is refuted.
+  assert.equal(v.verdict.word, "does not hold");
+  assert.match(v.verdict.text, /^at matched size and skill/);
+});
+
+test("matchSchedule: the shortest schedule within the tolerance; stops at an overshoot; says why when none", async () => {
+  const skills = [0.05, 0.2, 0.31, 0.5, 0.7];
+  const asked: number[] = [];
+  const at = async (e: number) => (asked.push(e), skills[e - 1]);
+  const hit = await matchSchedule(0.38, 0.1, 5, at);
+  assert.equal(hit.epochs, 3);
+  assert.deepEqual(asked, [1, 2, 3], "no schedule after the first match is trained");
+  assert.deepEqual(hit.tried.map((t) => t.skill), [0.05, 0.2, 0.31]);
+  const over = await matchSchedule(0.1, 0.02, 5, async (e) => skills[e - 1]);
+  assert.equal(over.epochs, null);
+  assert.deepEqual(over.tried.map((t) => t.epochs), [1, 2], "the search stops once a schedule overshoots");
+  assert.match(over.why!, /2 epoch\(s\) already give skill 0.20, above 0.10 \+ 0.02/);
+  const short = await matchSchedule(0.9, 0.05, 4, async (e) => skills[e - 1]);
+  assert.equal(short.epochs, null);
+  assert.equal(short.tried.length, 4);
+  assert.match(short.why!, /no schedule of 1-4 epochs comes within 0.05 of skill 0.90/);
+  const none = await matchSchedule(0.5, 0.1, 0, at);
+  assert.deepEqual([none.epochs, none.tried.length], [null, 0]);
+});
+
 test("model run tags: <arch>@<tag> is the same architecture in its own run folder; a bad tag is refused", () => {
   assert.equal(baseModelName("resnet20-s2@px128"), "resnet20-s2");
   assert.deepEqual(architecture("resnet20-s2@px128"), architecture("resnet20-s2"));
@@ -53,6 +92,8 @@ test("model run tags: <arch>@<tag> is the same architecture in its own run folde
   assert.throws(() => architecture("nope@px32"), /Unknown model 'nope@px32'/);
   assert.equal(inputSizeModelName({ model: "resnet20-s2" }, 64, 0), "resnet20-s2@px64");
   assert.equal(inputSizeModelName({ model: "resnet20-s2" }, 64, 2), "resnet20-s2@px64s2");
+  assert.equal(inputSizeModelName({ model: "resnet20-s2" }, 64, 0, 3), "resnet20-s2@px64e3");
+  assert.equal(baseModelName("resnet20-s2@px64s2e3"), "resnet20-s2");
 });
 
 test("inputSizeSweep on smoke: one model per (task, size) at that input size, in its own run folder, with per-image PGD radii", async () => {

@@ -4,7 +4,10 @@
  * medical models see 224x224x3 inputs. So "medical models are more fragile" could be a statement
  * about input size. Here the same architecture and recipe is trained per task at several input
  * sizes on the same number of images per class, each model is attacked with PGD, and medical
- * is compared with natural at matched size and at matched clean skill.
+ * is compared with natural at matched size and at matched clean skill. Where a medical and a
+ * natural model of one size are further apart in skill than the plan's tolerance, the more
+ * skilled one's task is trained again on shorter schedules until one matches (`role:
+ * "skill-match"`): those models enter only the matched-skill comparison.
  */
 import { resolveProfile, type InputSizePlan, type Profile, type ProfileName } from "../config";
 import { bootstrapDifference, median, verdictOf, type Interval, type Verdict } from "../gates/verdict";
@@ -42,11 +45,18 @@ export interface InputSizeRow {
   readonly rows: readonly SweepRow[];
   readonly trainSeconds: number;
   readonly reused: boolean;
+  /** The schedule it was trained on; "main" = the plan's epochs, "skill-match" = a shorter one
+   *  trained to meet a model of the other side in clean skill (absent = main). */
+  readonly epochs?: number;
+  readonly role?: "main" | "skill-match";
 }
 
+/** The default largest clean-skill difference of a matched medical and natural pair. */
+export const SKILL_TOLERANCE = 0.1;
+
 /** The run tag that keeps each size's model apart from the task's main model. */
-export function inputSizeModelName(plan: Pick<InputSizePlan, "model">, size: number, seed: number): string {
-  return `${plan.model}@px${size}${seed === 0 ? "" : `s${seed}`}`;
+export function inputSizeModelName(plan: Pick<InputSizePlan, "model">, size: number, seed: number, epochs?: number): string {
+  return `${plan.model}@px${size}${seed === 0 ? "" : `s${seed}`}${epochs === undefined ? "" : `e${epochs}`}`;
 }
 
 /** The profile a size's model trains under: that input size, the plan's subset and epochs, one recipe for every task. */
@@ -59,49 +69,124 @@ export function checkInputSizePlan(plan: InputSizePlan): void {
   if (plan.tasks.length === 0 || plan.sizes.length === 0) throw new Error("The input-size plan needs at least one task and one input size");
   for (const s of plan.sizes) checkWhole(s, "An input size (pixels)", 8);
   checkWhole(plan.seeds, "The input-size plan's seeds", 1);
+  const tol = plan.skillTolerance ?? SKILL_TOLERANCE;
+  if (!(tol >= 0 && tol < 1)) throw new Error(`The input-size plan's skillTolerance must be in [0, 1); got ${tol}`);
 }
 
-export async function inputSizeSweep(o: InputSizeOptions = {}): Promise<InputSizeRow[]> {
+/** What the search for a shorter, skill-matched schedule found. */
+export interface ScheduleMatch {
+  /** The schedule (epochs) whose clean skill lies within the tolerance of the target, or null. */
+  readonly epochs: number | null;
+  /** The clean skill measured at each schedule tried, in order. */
+  readonly tried: readonly { readonly epochs: number; readonly skill: number }[];
+  /** Why none matched, when none did. */
+  readonly why?: string;
+}
+
+/**
+ * The shortest schedule of 1 .. maxEpochs whose clean skill lies within `tolerance` of `target`.
+ * Schedules are tried from the shortest up; the search stops at the first match, or when a
+ * schedule already overshoots the target (the ones between cannot be finer).
+ */
+export async function matchSchedule(target: number, tolerance: number, maxEpochs: number, skillAt: (epochs: number) => Promise<number>): Promise<ScheduleMatch> {
+  const tried: { epochs: number; skill: number }[] = [];
+  for (let e = 1; e <= maxEpochs; e++) {
+    const skill = await skillAt(e);
+    tried.push({ epochs: e, skill });
+    if (Math.abs(skill - target) <= tolerance) return { epochs: e, tried };
+    if (skill > target + tolerance) return { epochs: null, tried, why: `${e} epoch(s) already give skill ${skill.toFixed(2)}, above ${target.toFixed(2)} + ${tolerance}` };
+  }
+  return { epochs: null, tried, why: `no schedule of 1-${maxEpochs} epochs comes within ${tolerance} of skill ${target.toFixed(2)}` };
+}
+
+export async function inputSizeSweep(o: InputSizeOptions & { onMatch?: (line: string) => void } = {}): Promise<InputSizeRow[]> {
   const base = typeof o.profile === "object" ? o.profile : resolveProfile(o.profile);
   const plan: InputSizePlan = { ...base.inputSize, ...o.plan };
   checkInputSizePlan(plan);
+  const tolerance = plan.skillTolerance ?? SKILL_TOLERANCE;
+  const natural = base.tasks.natural;
   const out: InputSizeRow[] = [];
   const total = plan.tasks.length * plan.sizes.length * plan.seeds;
+  const opts = { quiet: o.quiet, workers: o.workers, pool: o.pool };
+  /** Trains (or reuses) one model and attacks it; `epochs` below the plan's makes a skill-match model. */
+  const measure = async (task: string, size: number, seed: number, epochs = plan.epochs): Promise<InputSizeRow> => {
+    const short = epochs !== plan.epochs;
+    const profile = inputSizeProfile(base, { ...plan, epochs }, size);
+    const model = inputSizeModelName(plan, size, seed, short ? epochs : undefined);
+    const t = await train(task, { profile, model, seed, ...opts });
+    const channels = t.model.inputs[0].shape[3] as number;
+    t.model.dispose();
+    const a = await attackTask(task, { profile, model, attacks: ["pgd"], grids: { pgd: plan.pgdGrid }, n: plan.attackImages, saveEps: null, ...opts, quiet: true });
+    const k = a.classNames.length;
+    return {
+      task,
+      size,
+      inputValues: size * size * channels,
+      seed,
+      model,
+      classes: k,
+      testAccuracy: t.test.accuracy,
+      testAuc: t.test.auc,
+      usable: clearlyBeatsMajority(t.test),
+      cleanAccuracy: a.cleanAccuracy,
+      skill: skillOf(a.cleanAccuracy, k),
+      pgdAt1: a.rows.find((r) => r.eps === 1)!.accuracy,
+      epsHalf: epsAtHalf(a.rows),
+      radii: robustRadii(a.rows),
+      rows: a.rows,
+      trainSeconds: t.trainSeconds,
+      reused: t.reused,
+      epochs,
+      role: short ? "skill-match" : "main",
+    };
+  };
+  /** The clean skill of a shorter schedule on the attacked images, without attacking them (the clean point is cached for the sweep). */
+  const cleanSkill = async (task: string, size: number, seed: number, epochs: number): Promise<number> => {
+    const profile = inputSizeProfile(base, { ...plan, epochs }, size);
+    const model = inputSizeModelName(plan, size, seed, epochs);
+    const t = await train(task, { profile, model, seed, ...opts });
+    t.model.dispose();
+    const a = await attackTask(task, { profile, model, attacks: ["pgd"], grids: { pgd: [] }, n: plan.attackImages, saveEps: null, ...opts, quiet: true });
+    return skillOf(a.cleanAccuracy, a.classNames.length);
+  };
   for (const size of plan.sizes) {
-    const profile = inputSizeProfile(base, plan, size);
     for (const task of plan.tasks) {
       for (let seed = 0; seed < plan.seeds; seed++) {
-        const model = inputSizeModelName(plan, size, seed);
-        const t = await train(task, { profile, model, seed, quiet: o.quiet, workers: o.workers, pool: o.pool });
-        const channels = t.model.inputs[0].shape[3] as number;
-        t.model.dispose();
-        const a = await attackTask(task, { profile, model, attacks: ["pgd"], grids: { pgd: plan.pgdGrid }, n: plan.attackImages, saveEps: null, quiet: true, workers: o.workers, pool: o.pool });
-        const k = a.classNames.length;
-        const row: InputSizeRow = {
-          task,
-          size,
-          inputValues: size * size * channels,
-          seed,
-          model,
-          classes: k,
-          testAccuracy: t.test.accuracy,
-          testAuc: t.test.auc,
-          usable: clearlyBeatsMajority(t.test),
-          cleanAccuracy: a.cleanAccuracy,
-          skill: (a.cleanAccuracy - 1 / k) / (1 - 1 / k),
-          pgdAt1: a.rows.find((r) => r.eps === 1)!.accuracy,
-          epsHalf: epsAtHalf(a.rows),
-          radii: robustRadii(a.rows),
-          rows: a.rows,
-          trainSeconds: t.trainSeconds,
-          reused: t.reused,
-        };
+        const row = await measure(task, size, seed);
         out.push(row);
         o.onRow?.(row, out.length, total);
       }
     }
+    // Skill matching at this size: each unmatched (medical, natural) pair of one seed gets the more
+    // skilled task's shorter schedules, unless a model of that side already matches the other.
+    const extra = new Map<string, InputSizeRow>();
+    for (let seed = 0; seed < plan.seeds; seed++) {
+      const main = out.filter((r) => r.size === size && r.seed === seed && r.usable);
+      for (const m of main.filter((r) => !natural.includes(r.task))) {
+        for (const n of main.filter((r) => natural.includes(r.task))) {
+          if (Math.abs(m.skill - n.skill) <= tolerance) continue;
+          const [hi, lo] = m.skill > n.skill ? [m, n] : [n, m];
+          if ([...extra.values()].some((r) => r.task === hi.task && r.seed === seed && Math.abs(r.skill - lo.skill) <= tolerance)) continue;
+          const found = await matchSchedule(lo.skill, tolerance, plan.epochs - 1, (e) => cleanSkill(hi.task, size, seed, e));
+          const what = `${hi.task} ${size} px (skill ${hi.skill.toFixed(2)}) vs ${lo.task} (${lo.skill.toFixed(2)})`;
+          if (found.epochs === null) {
+            o.onMatch?.(`skill match: ${what}: none (${found.why}; tried ${found.tried.map((t) => `${t.epochs} ep ${t.skill.toFixed(2)}`).join(", ") || "nothing: the plan trains 1 epoch"})`);
+            continue;
+          }
+          const r = await measure(hi.task, size, seed, found.epochs);
+          extra.set(r.model, r);
+          o.onMatch?.(`skill match: ${what}: ${hi.task} on ${found.epochs} epoch(s) has skill ${r.skill.toFixed(2)}${r.usable ? "" : " but is not better than its majority class"}, median radius ${r.radii.length ? median(r.radii).toFixed(2) : "n/a"}/255`);
+        }
+      }
+    }
+    out.push(...extra.values());
   }
   return out;
+}
+
+/** Accuracy above chance: (accuracy - 1/classes) / (1 - 1/classes); 0 = guessing, 1 = perfect. */
+function skillOf(accuracy: number, classes: number): number {
+  return (accuracy - 1 / classes) / (1 - 1 / classes);
 }
 
 export interface InputSizeComparison {
@@ -161,25 +246,36 @@ function slope(rows: readonly InputSizeRow[]): number {
  * the matched comparison's: it controls both confounders at once.
  */
 export function inputSizeVerdicts(rows: readonly InputSizeRow[], natural: readonly string[], o: { tolerance?: number; seed?: number } = {}): InputSizeVerdicts {
-  const tolerance = o.tolerance ?? 0.1;
+  const tolerance = o.tolerance ?? SKILL_TOLERANCE;
   const seed = o.seed ?? 0;
   const usable = rows.filter((r) => r.usable);
+  // The size comparisons and slopes use the plan's own schedule; shorter ones only serve the skill match.
+  const main = usable.filter((r) => r.role !== "skill-match");
   const isNatural = (r: InputSizeRow) => natural.includes(r.task);
   const sizes = [...new Set(rows.map((r) => r.size))].sort((a, b) => a - b);
   const bySize = sizes.map((s) => {
-    const at = usable.filter((r) => r.size === s);
+    const at = main.filter((r) => r.size === s);
     return compare(`${s} px`, s, at.filter((r) => !isNatural(r)), at.filter(isNatural), seed, (side) => `no usable ${side} model at ${s} px`);
   });
+  // Per medical (task, size, seed), the one schedule that comes closest to a natural model of its
+  // size (the plan's own or a shorter one), so no task counts twice; its partners on the other side.
   const mm: InputSizeRow[] = [];
   const nn = new Set<InputSizeRow>();
+  const best = new Map<string, { m: InputSizeRow; gap: number; partners: InputSizeRow[] }>();
   for (const m of usable.filter((r) => !isNatural(r))) {
     const partners = usable.filter((r) => isNatural(r) && r.size === m.size && Math.abs(r.skill - m.skill) <= tolerance);
     if (partners.length === 0) continue;
+    const gap = Math.min(...partners.map((p) => Math.abs(p.skill - m.skill)));
+    const key = `${m.task}|${m.size}|${m.seed}`;
+    const prior = best.get(key);
+    if (!prior || gap < prior.gap) best.set(key, { m, gap, partners });
+  }
+  for (const { m, partners } of best.values()) {
     mm.push(m);
     for (const p of partners) nn.add(p);
   }
   const matched = compare(`skill within ${tolerance} at the same size`, null, mm, [...nn], seed, () => `no medical and natural models of the same size within ${tolerance} of each other's clean skill`);
-  const slopes = { medical: slope(usable.filter((r) => !isNatural(r))), natural: slope(usable.filter(isNatural)) };
+  const slopes = { medical: slope(main.filter((r) => !isNatural(r))), natural: slope(main.filter(isNatural)) };
   const verdict: Verdict = matched.verdict.word === "not testable here" ? matched.verdict : { ...matched.verdict, text: `at matched size and skill, ${matched.verdict.text}` };
   return { bySize, matched, tolerance, slopes, verdict };
 }

@@ -65,6 +65,10 @@ export interface InputSizePlan {
   readonly attackImages: number;
   /** PGD budgets (/255); must contain 1. */
   readonly pgdGrid: readonly number[];
+  /** Medical and natural models count as matched in clean skill when their skills differ by at
+   *  most this much (default 0.1). Where a pair at one size is further apart, the more skilled
+   *  model's task is trained again on shorter schedules (1, 2, ... epochs) until one lands within it. */
+  readonly skillTolerance?: number;
 }
 
 /** Sizes of the "why vulnerable" analyses (notebook 05). */

@@ -157,6 +157,9 @@ export interface InputSizePoint {
   readonly skill: number;
   /** Median PGD radius (/255) of the correctly classified attacked images. */
   readonly medianRadius: number;
+  /** Epochs, given for a shorter schedule trained only to match the other side's skill: such a
+   *  point is drawn (open marker, labelled "<px> px, <e> ep") in the skill panel only. */
+  readonly shortEpochs?: number;
 }
 
 /**
@@ -168,7 +171,9 @@ export function inputSizeFigure(points: readonly InputSizePoint[], o: { title?: 
   const tasks = [...new Set(points.map((p) => p.task))];
   const data: Figure["data"] = [];
   tasks.forEach((task, i) => {
-    const ps = points.filter((p) => p.task === task).sort((a, b) => a.inputValues - b.inputValues || a.seed - b.seed);
+    const all = points.filter((p) => p.task === task);
+    const ps = all.filter((p) => p.shortEpochs === undefined).sort((a, b) => a.inputValues - b.inputValues || a.seed - b.seed);
+    const short = all.filter((p) => p.shortEpochs !== undefined);
     const natural = o.natural?.includes(task) ?? false;
     const color = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"][i % 6];
     const symbol = natural ? "diamond" : "circle";
@@ -176,6 +181,7 @@ export function inputSizeFigure(points: readonly InputSizePoint[], o: { title?: 
     const name = `${task}${natural ? " (natural)" : " (medical)"}`;
     data.push({ type: "scatter", mode: "lines+markers", name, legendgroup: task, x: ps.map((p) => p.inputValues), y: ps.map((p) => p.medianRadius), text, line: { color, dash: natural ? "dash" : "solid" }, marker: { color, size: 9, symbol }, xaxis: "x", yaxis: "y" });
     data.push({ type: "scatter", mode: "markers+text", name, legendgroup: task, showlegend: false, x: ps.map((p) => p.skill), y: ps.map((p) => p.medianRadius), text: ps.map((p) => `${p.size}`), textposition: "top center", marker: { color, size: 9, symbol }, xaxis: "x2", yaxis: "y2" });
+    if (short.length) data.push({ type: "scatter", mode: "markers+text", name: `${task}, shorter schedule (skill match)`, legendgroup: task, x: short.map((p) => p.skill), y: short.map((p) => p.medianRadius), text: short.map((p) => `${p.size}, ${p.shortEpochs} ep`), textposition: "bottom center", marker: { color, size: 9, symbol: `${symbol}-open` }, xaxis: "x2", yaxis: "y2" });
   });
   return {
     data,
