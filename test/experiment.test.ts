@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { initBackend } from "../src/backend";
 import { PROFILES, runFolder, modelsRoot, resultsRoot, cacheRoot, customTasksDir, weightsRoot, studyDir } from "../src/config";
 import { customTask, registerCustomTask } from "../src/data";
-import { experiment } from "../src/runs";
+import { experiment, replicateName, replicates } from "../src/runs";
 import { saveDetectionFiles } from "../src/detect";
 import { readNpyFile } from "../src/data/files";
 import { syntheticNpz } from "./support/synthetic";
@@ -61,6 +61,26 @@ test("experiment: train, attack and features write exactly the folders the exper
     const f = await exp.features({ attacks: ["fgsm"] });
     assert.equal(f[0].dir, exp.featuresDir("fgsm", 1));
     assert.ok(fs.existsSync(path.join(exp.featuresDir("fgsm"), "features.npy")));
+
+    // Replicate seeds (Profile.seeds): seed k > 0 is its own model, `<model>@s<k>`, trained with that seed.
+    const three = { ...PROFILES.smoke, seeds: 3 };
+    assert.deepEqual(replicates(task, three).map((e) => [e.seed, e.model]), [[0, "resnet-tiny"], [1, "resnet-tiny@s1"], [2, "resnet-tiny@s2"]]);
+    assert.equal(replicates(task, { ...PROFILES.smoke, seeds: 1 }).length, 1);
+    assert.equal(replicateName("resnet20-s2@px64", 2), "resnet20-s2@px64s2", "a tagged model keeps one '@'");
+    assert.throws(() => experiment(task, three, { seed: -1 }), /seed/);
+    const one = replicates(task, three)[1];
+    assert.equal(one.modelDir, path.join(dir, "models", "smoke", "bright", "resnet-tiny_s1"));
+    const r1 = await one.train({ epochs: 1, batchSize: 8, workers: 1, quiet: true });
+    assert.equal(one.record()?.key.seed, 1);
+    assert.equal(exp.record()?.key.seed, 0);
+    const { model: m0 } = await exp.loadModel();
+    const [w0, w1] = [m0, r1.model].map((m) => m.getWeights()[0].dataSync());
+    assert.ok(w0.some((v, i) => v !== w1[i]), "another seed, other weights");
+    m0.dispose();
+    r1.model.dispose();
+    const a1 = await one.attack({ attacks: ["fgsm"], n: 6, quiet: true });
+    assert.deepEqual(a1.saved, [one.adversarialDir("fgsm", 1)]);
+    assert.notEqual(one.adversarialDir("fgsm", 1), exp.adversarialDir("fgsm", 1));
   } finally {
     for (const k of ["MIA_MODELS_DIR", "MIA_RESULTS_DIR", "MIA_CACHE_DIR", "MIA_CUSTOM_TASKS_DIR"]) if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
   }

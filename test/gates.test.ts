@@ -62,6 +62,9 @@ test("untestableReason names every model below its gate, and nothing when all pa
   const gs: GateResult[] = [gateStatus("cxr", record(624, 624, 0.9, 0.96)), gateStatus("cifar10", record(10000, 10000, 0.531, 0.9)), gateStatus("derm", record(50, 1500, 0.8, 0.95))];
   assert.equal(untestableReason(gs.slice(0, 1)), null);
   assert.equal(untestableReason(gs), "not testable here: model below its gate (cifar10 53.1% < 90.0%; derm measured on a test subset)");
+  // Seeds of one task: a shared reason once, with its count; different values stay apart.
+  const seeds = [gs[2], gateStatus("derm", record(50, 1500, 0.7, 0.9)), gateStatus("cifar10", record(10000, 10000, 0.531, 0.9)), gateStatus("cifar10", record(10000, 10000, 0.6, 0.9))];
+  assert.equal(untestableReason(seeds), "not testable here: model below its gate (derm measured on a test subset (2 models); cifar10 53.1% < 90.0%; cifar10 60.0% < 90.0%)");
 });
 
 function normal(r: () => number, mu: number, sd: number, n: number): number[] {

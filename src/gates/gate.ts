@@ -73,5 +73,8 @@ export function untestableReason(results: readonly GateResult[]): string | null 
   if (bad.length === 0) return null;
   const why = (r: GateResult) =>
     r.status === "below" ? `${r.task} ${fmt(r.metric, r.value)} < ${fmt(r.metric, r.threshold!)}` : r.status === "subset" ? `${r.task} measured on a test subset` : `${r.task} not above its majority class`;
-  return `not testable here: model below its gate (${bad.map(why).join("; ")})`;
+  // Seeds of one task often share a reason: each reason once, with how many models give it.
+  const counts = new Map<string, number>();
+  for (const r of bad) counts.set(why(r), (counts.get(why(r)) ?? 0) + 1);
+  return `not testable here: model below its gate (${[...counts].map(([w, k]) => (k > 1 ? `${w} (${k} models)` : w)).join("; ")})`;
 }

@@ -11,26 +11,42 @@
  *
  * Folders: config/paths.ts decides every root (and the variable that moves it).
  */
-import { resolveProfile, runFolder, modelsRoot, resultsRoot, type Profile, type ProfileName } from "../config";
+import { checkWhole, resolveProfile, runFolder, modelsRoot, resultsRoot, type Profile, type ProfileName } from "../config";
 import { resolveTask, type TaskSpec } from "../data";
 import { adversarialDir, attackTask, type TaskAttackOptions, type TaskAttackResult } from "../attacks";
 import { featuresDir, taskFeatures, type SavedFeatures } from "../features";
 import { detectTask, type DetectOptions, type TaskDetection } from "../detect";
 import { loadTrained, train, trainedRecord, type TrainOptions, type TrainResult } from "../train";
 
-/** Options a stage takes, less what the experiment already fixed (task, profile, architecture). */
+/** Options a stage takes, less what the experiment already fixed (task, profile, model). */
 type Stage<O> = Omit<O, "profile" | "model">;
+
+export interface ExperimentOptions {
+  /** The architecture (default: the profile's). */
+  readonly model?: string;
+  /** The training seed: 0 (default) is the main model, k > 0 a replicate named `<model>@s<k>`. */
+  readonly seed?: number;
+}
+
+/** The run name of seed k of an architecture: the architecture itself for seed 0, else `<model>@s<k>`. */
+export function replicateName(model: string, seed: number): string {
+  return seed === 0 ? model : `${model}${model.includes("@") ? "" : "@"}s${seed}`;
+}
 
 export class Experiment {
   readonly task: TaskSpec;
   readonly profile: Profile;
-  /** The architecture (default: the profile's). */
+  /** The model's name: the architecture (default: the profile's), `@s<seed>` for a replicate seed. */
   readonly model: string;
+  /** The training seed (0: the main model; k > 0: a replicate, see Profile.seeds). */
+  readonly seed: number;
 
-  constructor(task: string | TaskSpec, profile?: Profile | ProfileName, options: { model?: string } = {}) {
+  constructor(task: string | TaskSpec, profile?: Profile | ProfileName, options: ExperimentOptions = {}) {
     this.task = resolveTask(task);
     this.profile = typeof profile === "object" ? profile : resolveProfile(profile);
-    this.model = options.model ?? this.profile.model;
+    this.seed = options.seed ?? 0;
+    checkWhole(this.seed, "An experiment's seed", 0);
+    this.model = replicateName(options.model ?? this.profile.model, this.seed);
   }
 
   /** The trained model's folder (model.json, weights, run record, checkpoints). */
@@ -54,8 +70,8 @@ export class Experiment {
   }
 
   /** Trains the classifier, or reuses the finished run in modelDir. */
-  train(o: Stage<TrainOptions> = {}): Promise<TrainResult> {
-    return train(this.task, { ...o, profile: this.profile, model: this.model });
+  train(o: Omit<Stage<TrainOptions>, "seed"> = {}): Promise<TrainResult> {
+    return train(this.task, { ...o, profile: this.profile, model: this.model, seed: this.seed });
   }
 
   /** The saved run record (test metrics, settings), or undefined when not trained. */
@@ -85,6 +101,12 @@ export class Experiment {
 }
 
 /** `new Experiment(task, profile, options)`: one task on one profile, resolved once. */
-export function experiment(task: string | TaskSpec, profile?: Profile | ProfileName, options: { model?: string } = {}): Experiment {
+export function experiment(task: string | TaskSpec, profile?: Profile | ProfileName, options: ExperimentOptions = {}): Experiment {
   return new Experiment(task, profile, options);
+}
+
+/** The task's experiments for seeds 0 .. profile.seeds - 1 (seed 0 first: the main model). */
+export function replicates(task: string | TaskSpec, profile?: Profile | ProfileName, options: Omit<ExperimentOptions, "seed"> = {}): Experiment[] {
+  const p = typeof profile === "object" ? profile : resolveProfile(profile);
+  return Array.from({ length: p.seeds }, (_, seed) => new Experiment(task, p, { ...options, seed }));
 }
