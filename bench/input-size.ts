@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { inputSizeSweep, inputSizeVerdicts } from "../src/attacks";
+import { inputSizeSweep, inputSizeVerdicts, type InputSizeRow } from "../src/attacks";
 import { initBackend } from "../src/backend";
 import { resolveProfile } from "../src/config";
 import { REPO_ROOT } from "../src/data/root";
@@ -28,14 +28,13 @@ async function main(): Promise<void> {
     console.log(line);
     fs.appendFileSync(out, line + "\n");
   };
-  const rows = await inputSizeSweep({
-    profile,
-    plan,
-    onRow: (r) => write({ task: r.task, size: r.size, seed: r.seed, model: r.model, inputValues: r.inputValues, testAccuracy: r.testAccuracy, testAuc: r.testAuc, usable: r.usable, cleanAccuracy: r.cleanAccuracy, skill: r.skill, pgdAt1: r.pgdAt1, epsHalf: r.epsHalf, medianRadius: r.radii.length ? median([...r.radii]) : null, images: r.radii.length, trainSeconds: r.trainSeconds, reused: r.reused }),
-  });
-  const vs = inputSizeVerdicts(rows, profile.tasks.natural);
+  const line = (r: InputSizeRow) => ({ task: r.task, size: r.size, seed: r.seed, model: r.model, role: r.role ?? "main", epochs: r.epochs, inputValues: r.inputValues, testAccuracy: r.testAccuracy, testAuc: r.testAuc, usable: r.usable, cleanAccuracy: r.cleanAccuracy, skill: r.skill, pgdAt1: r.pgdAt1, epsHalf: r.epsHalf, medianRadius: r.radii.length ? median([...r.radii]) : null, images: r.radii.length, trainSeconds: r.trainSeconds, reused: r.reused });
+  const rows = await inputSizeSweep({ profile, plan, onRow: (r) => write(line(r)), onMatch: (m) => console.log(m) });
+  // The shorter-schedule models of the skill match come back with the rows, not through onRow.
+  for (const r of rows.filter((x) => x.role === "skill-match")) write(line(r));
+  const vs = inputSizeVerdicts(rows, profile.tasks.natural, { tolerance: plan.skillTolerance });
   const c = (x: (typeof vs.bySize)[number]) => ({ label: x.label, medical: x.medicalMedian, natural: x.naturalMedian, difference: x.verdict.difference, verdict: x.verdict.text });
-  write({ verdicts: { bySize: vs.bySize.map(c), matched: { ...c(vs.matched), models: [...vs.matched.medical, ...vs.matched.natural].map((r) => `${r.task}@${r.size}`) }, slopes: vs.slopes, overall: vs.verdict.text } });
+  write({ verdicts: { bySize: vs.bySize.map(c), matched: { ...c(vs.matched), models: [...vs.matched.medical, ...vs.matched.natural].map((r) => `${r.task}@${r.size}${r.role === "skill-match" ? `e${r.epochs}` : ""}`) }, slopes: vs.slopes, overall: vs.verdict.text } });
 }
 
 main().catch((e) => {

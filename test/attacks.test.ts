@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import { tf, initBackend, createEngine, type Engine } from "../src/backend";
 import { customTask, loadTask } from "../src/data";
-import { accuracyVsEps, attackTask, reportGrids, BIM, CWL2, CWLinf, DeepFool, epsAtHalf, FGSM, loadAdversarialSet, PGD, predictLabels, robustRadii } from "../src/attacks";
+import { accuracyVsEps, attackTask, reportGrids, BIM, CWL2, CWLinf, DeepFool, epsAtHalf, FGSM, loadAdversarialSet, PGD, predictLabels, robustRadii, survivalAt } from "../src/attacks";
 import { buildModel } from "../src/models";
 import { PROFILES } from "../src/config";
 import { train } from "../src/train";
@@ -188,6 +188,10 @@ test("accuracy-vs-eps sweeps reproduce the closed form, add the clean point, and
   assert.deepEqual(robustRadii(rows), VALUES.map((v) => grid.find((e) => e / 255 > Math.abs(v - 0.5)) ?? 80), "first budget that breaks each image, censored at twice the grid");
   assert.deepEqual(robustRadii(rows, { cap: 99 }).filter((r) => r === 99).length, VALUES.filter((v) => Math.abs(v - 0.5) >= 40 / 255).length);
   assert.throws(() => robustRadii(rows.filter((r) => r.eps > 0)), /no clean \(eps 0\) point/);
+  // Survival at a budget, per image right when clean: in closed form, 1 while eps is at most its margin.
+  assert.deepEqual(survivalAt(rows, 6), VALUES.map((v) => (6 / 255 > Math.abs(v - 0.5) ? 0 : 1)));
+  assert.equal(survivalAt(rows, 7), null, "no point at 7/255");
+  assert.equal(survivalAt(rows.filter((r) => r.eps > 0), 6), null, "no clean point");
   // With the model's own predictions as labels the result is the same here (the model is right on every image).
   const pred = await accuracyVsEps(pooled, x, y, { attack: "fgsm", grid: [6], labels: "predicted" });
   assert.equal(pred[1].accuracy, rows[2].accuracy);

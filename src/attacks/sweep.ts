@@ -185,3 +185,16 @@ export function robustRadii(rows: readonly SweepRow[], options: { cap?: number }
   }
   return out;
 }
+
+/**
+ * Per image that the model classifies correctly when clean: 1 when it is still classified correctly
+ * under the attack at `eps`, else 0 (the share of them is what "broken at eps" is judged on). Null
+ * when the sweep has no clean point or no point at eps.
+ */
+export function survivalAt(rows: readonly SweepRow[], eps: number): number[] | null {
+  const clean = rows.find((r) => r.eps === 0);
+  const at = rows.find((r) => r.eps === eps);
+  if (!clean || !at) return null;
+  if (at.survived.length !== clean.survived.length) throw new Error("survivalAt: the sweep's points cover different images");
+  return [...clean.survived].flatMap((c, i) => (c === "1" ? [at.survived[i] === "1" ? 1 : 0] : []));
+}
