@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { inputSizeModelName, inputSizeSweep, inputSizeVerdicts, matchSchedule, type InputSizeRow } from "../src/attacks/input-size";
+import { inputSizeModelName, inputSizeSweep, inputSizeVerdicts, matchSchedule, skillMatches, type InputSizeRow } from "../src/attacks/input-size";
 import { architecture, baseModelName } from "../src/models/registry";
 import { resolveProfile } from "../src/config";
 
@@ -82,6 +82,38 @@ test("matchSchedule: the shortest schedule within the tolerance; stops at an ove
   assert.match(short.why!, /no schedule of 1-4 epochs comes within 0.05 of skill 0.90/);
   const none = await matchSchedule(0.5, 0.1, 0, at);
   assert.deepEqual([none.epochs, none.tried.length], [null, 0]);
+});
+
+test("skillMatches: the more skilled side's shorter schedules, per task even where two tasks' models share a run name", async () => {
+  // The cpu run of 2026-12-06 at 64 px: cxr 0.60 and derm 0.58 against cifar10 0.43; both match on 4 epochs.
+  const rows = [row("cxr", 64, 0.6, spread(0.7)), row("derm", 64, 0.58, spread(0.7)), row("cifar10", 64, 0.43, spread(0.3))];
+  const curve: Record<string, number[]> = { cxr: [0, 0.24, 0.3, 0.46, 0.6], derm: [0, 0.1, 0.2, 0.52, 0.58] };
+  const asked: string[] = [];
+  const lines: string[] = [];
+  const got = await skillMatches(rows, ["cifar10"], 0.1, 5, {
+    skillAt: async (task, seed, e) => (asked.push(`${task} ${seed} ${e}`), curve[task][e - 1]),
+    // As the sweep names them: architecture, size, seed, schedule; no task.
+    measure: async (task, seed, e) => ({ ...row(task, 64, curve[task][e - 1], spread(task === "cxr" ? 0.5 : 0.7), seed, e), model: `resnet20-s2@px64e${e}` }),
+    onMatch: (l) => lines.push(l),
+  });
+  assert.deepEqual(got.map((r) => `${r.task} ${r.epochs} ${r.role}`), ["cxr 4 skill-match", "derm 4 skill-match"], "both tasks' 4-epoch models, though their run names are equal");
+  assert.deepEqual(asked, ["cxr 0 1", "cxr 0 2", "cxr 0 3", "cxr 0 4", "derm 0 1", "derm 0 2", "derm 0 3", "derm 0 4"]);
+  assert.equal(lines.length, 2);
+  assert.match(lines[0], /^skill match: cxr 64 px \(skill 0.60\) vs cifar10 \(0.43\): cxr on 4 epoch\(s\) has skill 0.46/);
+  // Only the more skilled side is retrained, and an overshoot is reported, not matched.
+  const none = await skillMatches([row("cxr", 32, 0.54, spread(1)), row("cifar10", 32, 0.41, spread(0.7))], ["cifar10"], 0.1, 5, {
+    skillAt: async (_t, _s, e) => [0, 0.02, 0.3, 0.54, 0.6][e - 1],
+    measure: async () => assert.fail("no match, nothing to measure"),
+    onMatch: (l) => lines.push(l),
+  });
+  assert.deepEqual(none, []);
+  assert.match(lines[2], /none \(4 epoch\(s\) already give skill 0.54, above 0.41 \+ 0.1; tried 1 ep 0.00, 2 ep 0.02, 3 ep 0.30, 4 ep 0.54\)/);
+  // Pairs already within the tolerance, and models no better than their majority class, start no search.
+  const quiet = await skillMatches([row("cxr", 32, 0.45, []), row("cifar10", 32, 0.41, []), { ...row("derm", 32, 0.9, []), usable: false }], ["cifar10"], 0.1, 5, {
+    skillAt: async () => assert.fail("no search"),
+    measure: async () => assert.fail("no search"),
+  });
+  assert.deepEqual(quiet, []);
 });
 
 test("model run tags: <arch>@<tag> is the same architecture in its own run folder; a bad tag is refused", () => {

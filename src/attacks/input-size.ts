@@ -154,35 +154,57 @@ export async function inputSizeSweep(o: InputSizeOptions & { onMatch?: (line: st
       for (let seed = 0; seed < plan.seeds; seed++) {
         const row = await measure(task, size, seed);
         out.push(row);
-        o.onRow?.(row, out.length, total);
+        o.onRow?.(row, out.filter((r) => r.role !== "skill-match").length, total);
       }
     }
-    // Skill matching at this size: each unmatched (medical, natural) pair of one seed gets the more
-    // skilled task's shorter schedules, unless a model of that side already matches the other.
-    const extra = new Map<string, InputSizeRow>();
-    for (let seed = 0; seed < plan.seeds; seed++) {
-      const main = out.filter((r) => r.size === size && r.seed === seed && r.usable);
-      for (const m of main.filter((r) => !natural.includes(r.task))) {
-        for (const n of main.filter((r) => natural.includes(r.task))) {
-          if (Math.abs(m.skill - n.skill) <= tolerance) continue;
-          const [hi, lo] = m.skill > n.skill ? [m, n] : [n, m];
-          if ([...extra.values()].some((r) => r.task === hi.task && r.seed === seed && Math.abs(r.skill - lo.skill) <= tolerance)) continue;
-          const found = await matchSchedule(lo.skill, tolerance, plan.epochs - 1, (e) => cleanSkill(hi.task, size, seed, e));
-          const what = `${hi.task} ${size} px (skill ${hi.skill.toFixed(2)}) vs ${lo.task} (${lo.skill.toFixed(2)})`;
-          if (found.epochs === null) {
-            o.onMatch?.(`skill match: ${what}: none (${found.why}; tried ${found.tried.map((t) => `${t.epochs} ep ${t.skill.toFixed(2)}`).join(", ") || "nothing: the plan trains 1 epoch"})`);
-            continue;
-          }
-          const r = await measure(hi.task, size, seed, found.epochs);
-          extra.set(r.model, r);
-          o.onMatch?.(`skill match: ${what}: ${hi.task} on ${found.epochs} epoch(s) has skill ${r.skill.toFixed(2)}${r.usable ? "" : " but is not better than its majority class"}, median radius ${r.radii.length ? median(r.radii).toFixed(2) : "n/a"}/255`);
-        }
-      }
-    }
-    out.push(...extra.values());
+    out.push(...(await skillMatches(out.filter((r) => r.size === size), natural, tolerance, plan.epochs - 1, {
+      skillAt: (task, seed, epochs) => cleanSkill(task, size, seed, epochs),
+      measure: (task, seed, epochs) => measure(task, size, seed, epochs),
+      onMatch: o.onMatch,
+    })));
   }
   return out;
 }
+
+/**
+ * Skill matching among the models of one size: each (medical, natural) pair of one seed further
+ * apart in clean skill than `tolerance` gets the more skilled task's shorter schedules
+ * (matchSchedule over 1 .. maxEpochs), unless a shorter model of that task and seed already
+ * matches the other side. Returns the matched models (one per task, seed and schedule), each
+ * measured once; `onMatch` hears one line per search.
+ */
+export async function skillMatches(
+  rows: readonly InputSizeRow[],
+  natural: readonly string[],
+  tolerance: number,
+  maxEpochs: number,
+  f: { skillAt: (task: string, seed: number, epochs: number) => Promise<number>; measure: (task: string, seed: number, epochs: number) => Promise<InputSizeRow>; onMatch?: (line: string) => void },
+): Promise<InputSizeRow[]> {
+  const extra: InputSizeRow[] = [];
+  for (const seed of [...new Set(rows.map((r) => r.seed))].sort((a, b) => a - b)) {
+    const main = rows.filter((r) => r.seed === seed && r.usable && r.role !== "skill-match");
+    for (const m of main.filter((r) => !natural.includes(r.task))) {
+      for (const n of main.filter((r) => natural.includes(r.task))) {
+        if (Math.abs(m.skill - n.skill) <= tolerance) continue;
+        const [hi, lo] = m.skill > n.skill ? [m, n] : [n, m];
+        if (extra.some((r) => r.task === hi.task && r.seed === seed && Math.abs(r.skill - lo.skill) <= tolerance)) continue;
+        const found = await matchSchedule(lo.skill, tolerance, maxEpochs, (e) => f.skillAt(hi.task, seed, e));
+        const what = `${hi.task} ${hi.size} px (skill ${hi.skill.toFixed(2)}) vs ${lo.task} (${lo.skill.toFixed(2)})`;
+        if (found.epochs === null) {
+          f.onMatch?.(`skill match: ${what}: none (${found.why}; tried ${found.tried.map((t) => `${t.epochs} ep ${t.skill.toFixed(2)}`).join(", ") || "nothing: the plan trains 1 epoch"})`);
+          continue;
+        }
+        const epochs = found.epochs;
+        // Models are named by architecture, size, seed and schedule, not task: keep tasks apart.
+        const r = extra.find((x) => x.task === hi.task && x.seed === seed && x.epochs === epochs) ?? (await f.measure(hi.task, seed, epochs));
+        if (!extra.includes(r)) extra.push(r);
+        f.onMatch?.(`skill match: ${what}: ${hi.task} on ${epochs} epoch(s) has skill ${r.skill.toFixed(2)}${r.usable ? "" : " but is not better than its majority class"}, median radius ${r.radii.length ? median(r.radii).toFixed(2) : "n/a"}/255`);
+      }
+    }
+  }
+  return extra;
+}
+
 
 /** Accuracy above chance: (accuracy - 1/classes) / (1 - 1/classes); 0 = guessing, 1 = perfect. */
 function skillOf(accuracy: number, classes: number): number {
