@@ -5,7 +5,10 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { pca, tsne } from "../src/features";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { pca, tsne, tsneCached } from "../src/features";
 import { ADV_COLOR, CLEAN_COLOR, classKey, embeddingFigure, embeddingTraces } from "../src/plots";
 import { rng } from "../src/data/split";
 
@@ -41,6 +44,33 @@ test("t-SNE separates two well-separated Gaussian clusters (1-NN perfect) and is
   assert.throws(() => tsne(x, 2 * per, d, { perplexity: 40 }), /perplexity/);
   assert.throws(() => tsne(x, 2 * per, d, { iterations: 50 }), /iterations/);
   assert.throws(() => tsne(x, 2 * per, d + 1), /n \* d/);
+});
+
+test("tsneCached: the same map as tsne, read back on a second call; another input or option is another entry", () => {
+  const g = gaussian(3);
+  const n = 24;
+  const d = 5;
+  const x = Float32Array.from({ length: n * d }, () => g());
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mia-tsne-"));
+  const o = { perplexity: 5, iterations: 150, seed: 2 };
+  const first = tsneCached(x, n, d, { ...o, dir });
+  assert.equal(first.cached, false);
+  assert.deepEqual(first.data, tsne(x, n, d, o).data, "what tsne() computes");
+  const again = tsneCached(x, n, d, { ...o, dir });
+  assert.equal(again.cached, true);
+  assert.deepEqual(again.data, first.data);
+  assert.equal(again.kl, first.kl);
+  const y = Float32Array.from(x);
+  y[7] += 1e-3;
+  assert.equal(tsneCached(y, n, d, { ...o, dir }).cached, false, "one changed value: not the cached map");
+  assert.equal(tsneCached(x, n, d, { ...o, seed: 3, dir }).cached, false, "another seed: not the cached map");
+  // A cut-short entry is recomputed, not trusted.
+  const files = fs.readdirSync(path.join(dir, "tsne"));
+  assert.equal(files.length, 3);
+  for (const f of files) fs.writeFileSync(path.join(dir, "tsne", f), "{\"data\": [1, 2");
+  const redo = tsneCached(x, n, d, { ...o, dir });
+  assert.equal(redo.cached, false);
+  assert.deepEqual(redo.data, first.data);
 });
 
 test("PCA recovers planted principal axes (|cos| > 0.99) and their explained variance ratios", () => {

@@ -66,6 +66,7 @@ test("experiment: train, attack and features write exactly the folders the exper
     const three = { ...PROFILES.smoke, seeds: 3 };
     assert.deepEqual(replicates(task, three).map((e) => [e.seed, e.model]), [[0, "resnet-tiny"], [1, "resnet-tiny@s1"], [2, "resnet-tiny@s2"]]);
     assert.equal(replicates(task, { ...PROFILES.smoke, seeds: 1 }).length, 1);
+    assert.deepEqual(replicates(task, three, { mainBelowGate: true }).map((e) => e.model), ["resnet-tiny"], "no replicates of a task whose main model is below its gate");
     assert.equal(replicateName("resnet20-s2@px64", 2), "resnet20-s2@px64s2", "a tagged model keeps one '@'");
     assert.throws(() => experiment(task, three, { seed: -1 }), /seed/);
     const one = replicates(task, three)[1];

@@ -3,7 +3,11 @@
  * the authors used (sklearn TSNE, learning rate 100), and PCA (ml-pca) beside it, which is linear
  * and deterministic, so a separation it shows is not an artefact of t-SNE's neighbourhoods.
  */
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { PCA } from "ml-pca";
+import { cacheRoot } from "../config";
 import { rng } from "../data/split";
 
 /** tsne-js 1.0.3 ships no types: the part of its API used here. */
@@ -74,6 +78,36 @@ export function tsne(x: ArrayLike<number>, n: number, d: number, o: TsneOptions 
   }
   const [kl, iter] = model.run();
   return { n, k: 2, data: Float64Array.from(model.getOutput().flat()), kl, iterations: iter };
+}
+
+/**
+ * tsne(), remembered: the embedding of the same points with the same options is read from
+ * `<dir>/tsne/<key>.json` (dir: MIA_CACHE_DIR, else data/cache). The key hashes every input value,
+ * n, d, the options and tsne-js's version, so a changed input can never return a stale map; a
+ * re-run of notebook 07 re-plots instead of spending minutes on t-SNE again.
+ */
+export function tsneCached(x: ArrayLike<number>, n: number, d: number, o: TsneOptions & { dir?: string } = {}): Embedding & { kl: number; iterations: number; cached: boolean } {
+  checkMatrix(x, n, d, "tsne", 3);
+  const { dir, ...opts } = o;
+  const version = (require("tsne-js/package.json") as { version: string }).version;
+  const h = crypto.createHash("sha256");
+  h.update(JSON.stringify({ n, d, version, opts: Object.fromEntries(Object.entries(opts).sort()) }));
+  h.update(Buffer.from(Float64Array.from(x).buffer));
+  const file = path.join(dir ?? cacheRoot(), "tsne", `${h.digest("hex").slice(0, 32)}.json`);
+  if (fs.existsSync(file)) {
+    try {
+      const j = JSON.parse(fs.readFileSync(file, "utf8")) as { data: number[]; kl: number; iterations: number };
+      if (Array.isArray(j.data) && j.data.length === 2 * n) return { n, k: 2, data: Float64Array.from(j.data), kl: j.kl, iterations: j.iterations, cached: true };
+    } catch {
+      // An unreadable entry (a write cut short) is recomputed and replaced.
+    }
+  }
+  const e = tsne(x, n, d, opts);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify({ data: Array.from(e.data), kl: e.kl, iterations: e.iterations }));
+  fs.renameSync(tmp, file);
+  return { ...e, cached: false };
 }
 
 /**

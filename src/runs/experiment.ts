@@ -105,8 +105,14 @@ export function experiment(task: string | TaskSpec, profile?: Profile | ProfileN
   return new Experiment(task, profile, options);
 }
 
-/** The task's experiments for seeds 0 .. profile.seeds - 1 (seed 0 first: the main model). */
-export function replicates(task: string | TaskSpec, profile?: Profile | ProfileName, options: Omit<ExperimentOptions, "seed"> = {}): Experiment[] {
+/**
+ * The task's experiments for seeds 0 .. profile.seeds - 1 (seed 0 first: the main model). Where
+ * seed 0 is measured below its gate (`mainBelowGate`), only seed 0: no verdict may rest on that
+ * task's models, so replicates would cost training and attacks and change no verdict (a model
+ * whose gate could not be checked, as on a test subset, still gets its replicates).
+ */
+export function replicates(task: string | TaskSpec, profile?: Profile | ProfileName, options: Omit<ExperimentOptions, "seed"> & { mainBelowGate?: boolean } = {}): Experiment[] {
   const p = typeof profile === "object" ? profile : resolveProfile(profile);
-  return Array.from({ length: p.seeds }, (_, seed) => new Experiment(task, p, { ...options, seed }));
+  const { mainBelowGate, ...o } = options;
+  return Array.from({ length: mainBelowGate ? 1 : p.seeds }, (_, seed) => new Experiment(task, p, { ...o, seed }));
 }
