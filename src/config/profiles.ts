@@ -193,7 +193,7 @@ const CPU_INPUT_SIZE: InputSizePlan = Object.freeze({ tasks: ["cxr", "derm", "ci
 
 const CPU: Profile = Object.freeze({
   name: "cpu",
-  description: "default: aimed at ~2 hours on 2 cores (wasm backend); set-up to notebook 04 about 90 min, 05-07 not yet timed (2026-12-03)",
+  description: "default: about 1 h 40 min from a fresh clone on 2 cores (wasm backend; 2026-12-06, README)",
   imageSize: 64,
   model: "resnet20-s2",
   // Every training image, and the whole test split (quality gates are measured on it; attacks
