@@ -16,7 +16,7 @@ import { robustRadii, survivalAt } from "../src/attacks";
 import { initBackend } from "../src/backend";
 import { checkWhole, resolveProfile } from "../src/config";
 import { REPO_ROOT } from "../src/data/root";
-import { bootstrapDifference, gateStatus, median, verdictOf } from "../src/gates";
+import { brokenAtVerdict, gateStatus, median, type GateResult } from "../src/gates";
 import { replicates } from "../src/runs";
 
 const { values: v } = parseArgs({ options: { profile: { type: "string", default: "cpu" }, tasks: { type: "string", default: "cxr,derm" }, seeds: { type: "string", default: "3" } } });
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   for (const task of v.tasks!.split(",").map((t) => t.trim()).filter(Boolean)) {
     const natural = profile.tasks.natural.includes(task);
     const survival: number[][] = [];
-    const gates = [];
+    const gates: GateResult[] = [];
     for (const ex of replicates(task, profile)) {
       const t = await ex.train();
       t.model.dispose();
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
       const s = survivalAt(a.rows, 1);
       if (!s) throw new Error(`${task} seed ${ex.seed}: the PGD sweep has no 1/255 point (profile ${profile.name}'s grid: ${profile.epsGrid.pgd.join(", ")})`);
       const g = gateStatus(task, t);
-      const verdict = verdictOf({ difference: s.length ? bootstrapDifference([s], [[0.5]], { seed: 0 }) : null, paper: natural ? "positive" : "negative", gates: [g] });
+      const verdict = brokenAtVerdict([s], { natural, gates: [g] });
       const radii = robustRadii(a.rows);
       survival.push(s);
       gates.push(g);
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
         survivingAt1: s.length ? s.reduce((x, y) => x + y, 0) / s.length : null, medianRadius: radii.length ? median(radii) : null, verdict: verdict.text,
       });
     }
-    const pooled = verdictOf({ difference: bootstrapDifference(survival.filter((s) => s.length), [[0.5]], { seed: 0 }), paper: natural ? "positive" : "negative", gates });
+    const pooled = brokenAtVerdict(survival, { natural, gates });
     write({ task, seeds, clustered: true, verdict: pooled.text });
   }
 }

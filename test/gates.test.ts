@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { PROFILES } from "../src/config";
-import { bootstrapDifference, bootstrapDifferenceOf, claimVerdict, gateFor, gateStatus, median, TASK_GATES, thresholdVerdict, untestableReason, verdictOf, type GateResult } from "../src/gates";
+import { brokenAtVerdict, bootstrapDifference, bootstrapDifferenceOf, claimVerdict, gateFor, gateStatus, median, TASK_GATES, thresholdVerdict, untestableReason, verdictOf, type GateResult } from "../src/gates";
 import { rng } from "../src/data/split";
 
 const record = (n: number, available: number | undefined, accuracy: number, auc: number, majority = 0.5) => ({
@@ -174,4 +174,15 @@ test("thresholdVerdict: every interval on the claimed side holds, one wholly on 
   assert.equal(thresholdVerdict([iv(0.6, 0.7), iv(0.85, 0.9)], 0.8, "below"), "does NOT hold: some lower bound above 0.8");
   assert.equal(thresholdVerdict([iv(0.75, 0.85)], 0.8, "below"), "not resolved at this size: an interval contains 0.8");
   assert.throws(() => thresholdVerdict([], 0.98, "above"), /no intervals/);
+});
+
+test("brokenAtVerdict: medical broken (share below one half) holds, natural surviving holds, empty models are left out, a gate refuses", () => {
+  const broken = Array.from({ length: 200 }, (_, i) => (i % 10 < 2 ? 1 : 0));
+  const survives = Array.from({ length: 200 }, (_, i) => (i % 10 < 8 ? 1 : 0));
+  const pass = [gateStatus("cxr", record(624, 624, 0.9, 0.96))];
+  assert.equal(brokenAtVerdict([broken, broken], { natural: false, gates: pass }).word, "holds");
+  assert.equal(brokenAtVerdict([survives], { natural: false, gates: pass }).word, "does not hold");
+  assert.equal(brokenAtVerdict([survives, []], { natural: true, gates: pass }).word, "holds");
+  assert.equal(brokenAtVerdict([[], []], { natural: false, gates: pass }).word, "not resolved at this size");
+  assert.equal(brokenAtVerdict([broken], { natural: false, gates: [gateStatus("cxr", record(624, 624, 0.9, 0.94))] }).word, "not testable here");
 });

@@ -108,28 +108,31 @@ export async function inputSizeSweep(o: InputSizeOptions & { onMatch?: (line: st
   const out: InputSizeRow[] = [];
   const total = plan.tasks.length * plan.sizes.length * plan.seeds;
   const opts = { quiet: o.quiet, workers: o.workers, pool: o.pool };
-  /** Trains (or reuses) one model and attacks it; `epochs` below the plan's makes a skill-match model. */
-  const measure = async (task: string, size: number, seed: number, epochs = plan.epochs): Promise<InputSizeRow> => {
-    const short = epochs !== plan.epochs;
+  /** Trains (or reuses) one model and runs PGD over `grid` on it (an empty grid: the clean point only). */
+  const run = async (task: string, size: number, seed: number, epochs: number, grid: readonly number[]) => {
     const profile = inputSizeProfile(base, { ...plan, epochs }, size);
-    const model = inputSizeModelName(plan, size, seed, short ? epochs : undefined);
+    const model = inputSizeModelName(plan, size, seed, epochs === plan.epochs ? undefined : epochs);
     const t = await train(task, { profile, model, seed, ...opts });
     const channels = t.model.inputs[0].shape[3] as number;
     t.model.dispose();
-    const a = await attackTask(task, { profile, model, attacks: ["pgd"], grids: { pgd: plan.pgdGrid }, n: plan.attackImages, saveEps: null, ...opts, quiet: true });
-    const k = a.classNames.length;
+    const a = await attackTask(task, { profile, model, attacks: ["pgd"], grids: { pgd: grid }, n: plan.attackImages, saveEps: null, ...opts, quiet: true });
+    return { model, t, a, channels, skill: skillOf(a.cleanAccuracy, a.classNames.length) };
+  };
+  /** One model's row; `epochs` below the plan's makes a skill-match model. */
+  const measure = async (task: string, size: number, seed: number, epochs = plan.epochs): Promise<InputSizeRow> => {
+    const { model, t, a, channels, skill } = await run(task, size, seed, epochs, plan.pgdGrid);
     return {
       task,
       size,
       inputValues: size * size * channels,
       seed,
       model,
-      classes: k,
+      classes: a.classNames.length,
       testAccuracy: t.test.accuracy,
       testAuc: t.test.auc,
       usable: clearlyBeatsMajority(t.test),
       cleanAccuracy: a.cleanAccuracy,
-      skill: skillOf(a.cleanAccuracy, k),
+      skill,
       pgdAt1: a.rows.find((r) => r.eps === 1)!.accuracy,
       epsHalf: epsAtHalf(a.rows),
       radii: robustRadii(a.rows),
@@ -137,17 +140,8 @@ export async function inputSizeSweep(o: InputSizeOptions & { onMatch?: (line: st
       trainSeconds: t.trainSeconds,
       reused: t.reused,
       epochs,
-      role: short ? "skill-match" : "main",
+      role: epochs === plan.epochs ? "main" : "skill-match",
     };
-  };
-  /** The clean skill of a shorter schedule on the attacked images, without attacking them (the clean point is cached for the sweep). */
-  const cleanSkill = async (task: string, size: number, seed: number, epochs: number): Promise<number> => {
-    const profile = inputSizeProfile(base, { ...plan, epochs }, size);
-    const model = inputSizeModelName(plan, size, seed, epochs);
-    const t = await train(task, { profile, model, seed, ...opts });
-    t.model.dispose();
-    const a = await attackTask(task, { profile, model, attacks: ["pgd"], grids: { pgd: [] }, n: plan.attackImages, saveEps: null, ...opts, quiet: true });
-    return skillOf(a.cleanAccuracy, a.classNames.length);
   };
   for (const size of plan.sizes) {
     for (const task of plan.tasks) {
@@ -158,7 +152,8 @@ export async function inputSizeSweep(o: InputSizeOptions & { onMatch?: (line: st
       }
     }
     out.push(...(await skillMatches(out.filter((r) => r.size === size), natural, tolerance, plan.epochs - 1, {
-      skillAt: (task, seed, epochs) => cleanSkill(task, size, seed, epochs),
+      // The clean skill of a shorter schedule, without attacking it (the clean point is cached for the sweep).
+      skillAt: async (task, seed, epochs) => (await run(task, size, seed, epochs, [])).skill,
       measure: (task, seed, epochs) => measure(task, size, seed, epochs),
       onMatch: o.onMatch,
     })));
@@ -204,7 +199,6 @@ export async function skillMatches(
   }
   return extra;
 }
-
 
 /** Accuracy above chance: (accuracy - 1/classes) / (1 - 1/classes); 0 = guessing, 1 = perfect. */
 function skillOf(accuracy: number, classes: number): number {

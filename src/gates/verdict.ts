@@ -128,6 +128,17 @@ export function verdictOf(input: VerdictInput): Verdict {
 }
 
 /**
+ * Claim 1's per-task rule, "broken at ε": per model (one cluster each, e.g. a task's seeds), 1 or 0
+ * for each image it gets right by whether it survives the attack at ε; the share minus one half,
+ * bootstrapped over models and images. The paper's side is below 0 for a medical task (broken) and
+ * above 0 for a natural one (survives). Models without a surviving-or-not image are left out.
+ */
+export function brokenAtVerdict(survival: readonly (readonly number[])[], o: { natural: boolean; gates: readonly GateResult[] }): Verdict {
+  const s = survival.filter((x) => x.length > 0);
+  return verdictOf({ difference: s.length ? bootstrapDifference(s, [[0.5]], { seed: 0 }) : null, paper: o.natural ? "positive" : "negative", gates: o.gates });
+}
+
+/**
  * A claim that a quantity lies above (or below) a threshold in every case (claim 4: the best
  * detector's AUC on every attack), judged on intervals: "holds" when every interval lies on the
  * claimed side, "does NOT hold" when some interval lies wholly on the other, else not resolved.
