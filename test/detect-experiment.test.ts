@@ -49,6 +49,7 @@ test("detectTask: every attack x detector on the paper's partition, repeats, lea
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "mia-detect-"));
   process.env.MIA_MODELS_DIR = path.join(root, "models");
   process.env.MIA_RESULTS_DIR = path.join(root, "results");
+  process.env.MIA_CACHE_DIR = path.join(root, "cache");
   try {
     (await train("cxr", { profile: PROFILES.smoke, quiet: true })).model.dispose();
     await attackTask("cxr", { profile: PROFILES.smoke, n: 16, steps: 2, grids: { fgsm: [1], bim: [1], pgd: [1], cw: [1] }, quiet: true });
@@ -73,8 +74,30 @@ test("detectTask: every attack x detector on the paper's partition, repeats, lea
     const diag = det.rows.find((r) => r.attack === "pgd" && r.detector === "mahalanobis")!;
     assert.ok(Math.abs(m[6].auc - diag.aucs[0]) < 1e-12, "fit and score on PGD's own split is the first repeat's AUC");
     assert.throws(() => checkDetector("svm"), /Unknown detector 'svm'\. Detectors: kd, lid, dfeat, qfeat, bu, mahalanobis/);
+
+    // The cache: the same inputs and settings read every row back (NaN stays NaN), in order;
+    // other settings or cache: false compute again, to the same numbers.
+    const opts = { profile: PROFILES.smoke, detectors: ["kd", "dfeat", "mahalanobis", "bu"], repeats: 2, bootstrap: 50, leaky: true };
+    // (JSON keeps neither keys whose value is undefined nor the sign of -0: compare without them)
+    const strip = ({ cached: _c, seconds: _s, scores, ...r }: (typeof det.rows)[number]) => ({ ...Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)), scores: Array.from(scores, (v) => v + 0) });
+    const again = await detectTask("cxr", opts);
+    assert.ok(again.rows.every((r) => r.cached === true) && det.rows.every((r) => !r.cached));
+    assert.deepEqual(again.rows.map(strip), det.rows.map(strip));
+    const fresh = await detectTask("cxr", { ...opts, cache: false });
+    assert.ok(fresh.rows.every((r) => !r.cached));
+    assert.deepEqual(fresh.rows.map(strip), det.rows.map(strip), "detectors are deterministic: the cache holds what a fresh run gives");
+    assert.ok((await detectTask("cxr", { ...opts, repeats: 1 })).rows.every((r) => !r.cached), "another number of splits is another key");
+    const files = fs.readdirSync(path.join(root, "cache", "detect"));
+    for (const f of files) fs.writeFileSync(path.join(root, "cache", "detect", f), "{ cut short");
+    const repaired = await detectTask("cxr", opts);
+    assert.ok(repaired.rows.every((r) => !r.cached), "an unreadable entry is computed again");
+    assert.deepEqual(repaired.rows.map(strip), det.rows.map(strip));
+    // A detector that cannot be fitted on this small set (if any) keeps NaN and its reason through the cache.
+    const one = await detectTask("cxr", { ...opts, detectors: ["lid", "qfeat"] });
+    assert.deepEqual((await detectTask("cxr", { ...opts, detectors: ["lid", "qfeat"] })).rows.map(strip), one.rows.map(strip));
   } finally {
     delete process.env.MIA_MODELS_DIR;
     delete process.env.MIA_RESULTS_DIR;
+    delete process.env.MIA_CACHE_DIR;
   }
 });

@@ -20,6 +20,7 @@ import { LidDetector } from "./lid";
 import { MahalanobisDetector } from "./mahalanobis";
 import { QFeatDetector } from "./qfeat";
 import { carveValidation, selectRows, type Detector, type FeatureSet } from "./types";
+import { detectCacheKey, readDetectCache, writeDetectCache } from "./cache";
 
 /** The paper's four detectors, then the two beyond it. */
 export const DETECTOR_NAMES = ["kd", "lid", "dfeat", "qfeat", "bu", "mahalanobis"] as const;
@@ -126,6 +127,8 @@ export interface DetectOptions {
   readonly leaky?: boolean;
   readonly seed?: number;
   readonly onRow?: (row: DetectRow) => void;
+  /** Reuse results cached for the same inputs, settings and code (default true; src/detect/cache.ts). */
+  readonly cache?: boolean;
 }
 
 export interface DetectRow {
@@ -148,7 +151,27 @@ export interface DetectRow {
   readonly seconds: number;
   /** Why the detector could not be fitted on this set (then the AUCs are NaN). */
   readonly error?: string;
+  /** Read from the cache (its `seconds` are those of the run that computed it). */
+  readonly cached?: boolean;
 }
+
+/** A row as the cache keeps it: NaN as null (JSON has no NaN), typed arrays as arrays. */
+type CachedRow = Omit<DetectRow, "task" | "attack" | "scores" | "isAdv" | "cached" | "auc" | "lo" | "hi" | "aucs" | "leakyAuc"> & { auc: number | null; lo: number | null; hi: number | null; aucs: readonly (number | null)[]; leakyAuc?: number | null; scores: number[]; isAdv: number[] };
+const nan = (v: number | null | undefined): number => (v === null || v === undefined ? NaN : v);
+const toCached = ({ task: _t, attack: _a, cached: _c, scores, isAdv, ...r }: DetectRow): CachedRow => ({ ...r, scores: Array.from(scores), isAdv: Array.from(isAdv) });
+const fromCached = ({ leakyAuc, ...c }: CachedRow, task: string, attack: string): DetectRow => ({
+  ...c,
+  task,
+  attack,
+  auc: nan(c.auc),
+  lo: nan(c.lo),
+  hi: nan(c.hi),
+  aucs: c.aucs.map(nan),
+  ...(leakyAuc === undefined ? {} : { leakyAuc: nan(leakyAuc) }),
+  scores: Float64Array.from(c.scores),
+  isAdv: Uint8Array.from(c.isAdv),
+  cached: true,
+});
 
 export interface TaskDetection {
   readonly task: string;
@@ -185,6 +208,14 @@ export async function detectTask(task: string, o: DetectOptions = {}): Promise<T
       sets[s.meta.attack] = { set, ...splits[0], splits, featuresDir: s.dir };
       for (const name of detectors) {
         const t0 = Date.now();
+        const key = o.cache === false ? undefined : detectCacheKey(set, { detector: name, repeats, reps, seed, trainFraction: profile.detect.trainFraction, leaky: o.leaky === true });
+        const hit = key === undefined ? undefined : readDetectCache<CachedRow>(key);
+        if (hit) {
+          const row = fromCached(hit, task, s.meta.attack);
+          rows.push(row);
+          o.onRow?.(row);
+          continue;
+        }
         const results: ProtocolResult[] = [];
         let leakyAuc: number | undefined;
         let leakyError: string | undefined;
@@ -207,6 +238,7 @@ export async function detectTask(task: string, o: DetectOptions = {}): Promise<T
           // One detector that cannot be fitted (e.g. too few clean rows of a class) must not
           // throw away the others: its row says why.
           const row: DetectRow = { task, attack: s.meta.attack, detector: name, auc: NaN, lo: NaN, hi: NaN, aucs: [], trainRows: splits[0].train.length, testRows: splits[0].test.length, scores: new Float64Array(0), isAdv: new Uint8Array(0), seconds: (Date.now() - t0) / 1000, error: e instanceof Error ? e.message : String(e) };
+          if (key !== undefined) writeDetectCache(key, toCached(row));
           rows.push(row);
           o.onRow?.(row);
           continue;
@@ -228,6 +260,7 @@ export async function detectTask(task: string, o: DetectOptions = {}): Promise<T
           isAdv: results[0].isAdv,
           seconds: (Date.now() - t0) / 1000,
         };
+        if (key !== undefined) writeDetectCache(key, toCached(row));
         rows.push(row);
         o.onRow?.(row);
       }
