@@ -16,7 +16,7 @@ import { robustRadii, survivalAt } from "../src/attacks";
 import { initBackend } from "../src/backend";
 import { checkWhole, resolveProfile } from "../src/config";
 import { REPO_ROOT } from "../src/data/root";
-import { brokenAtVerdict, gateStatus, median, type GateResult } from "../src/gates";
+import { brokenAtVerdict, gateStatus, median, type Measured } from "../src/gates";
 import { replicates } from "../src/runs";
 
 const { values: v } = parseArgs({ options: { profile: { type: "string", default: "cpu" }, tasks: { type: "string", default: "cxr,derm" }, seeds: { type: "string", default: "3" } } });
@@ -34,8 +34,7 @@ async function main(): Promise<void> {
   };
   for (const task of v.tasks!.split(",").map((t) => t.trim()).filter(Boolean)) {
     const natural = profile.tasks.natural.includes(task);
-    const survival: number[][] = [];
-    const gates: GateResult[] = [];
+    const models: Measured[] = [];
     for (const ex of replicates(task, profile)) {
       const t = await ex.train();
       t.model.dispose();
@@ -43,17 +42,16 @@ async function main(): Promise<void> {
       const s = survivalAt(a.rows, 1);
       if (!s) throw new Error(`${task} seed ${ex.seed}: the PGD sweep has no 1/255 point (profile ${profile.name}'s grid: ${profile.epsGrid.pgd.join(", ")})`);
       const g = gateStatus(task, t);
-      const verdict = brokenAtVerdict([s], { natural, gates: [g] });
+      const verdict = brokenAtVerdict([{ gate: g, values: s }], { natural });
       const radii = robustRadii(a.rows);
-      survival.push(s);
-      gates.push(g);
+      models.push({ gate: g, values: s });
       write({
         task, seed: ex.seed, run: ex.model, metric: g.metric, value: g.value, testN: g.n, gate: g.status, trainSeconds: t.trainSeconds, reused: t.reused,
         images: a.n, cleanAccuracy: a.cleanAccuracy, pgdAt1: a.rows.find((r) => r.eps === 1)!.accuracy,
         survivingAt1: s.length ? s.reduce((x, y) => x + y, 0) / s.length : null, medianRadius: radii.length ? median(radii) : null, verdict: verdict.text,
       });
     }
-    const pooled = brokenAtVerdict(survival, { natural, gates });
+    const pooled = brokenAtVerdict(models, { natural });
     write({ task, seeds, clustered: true, verdict: pooled.text });
   }
 }

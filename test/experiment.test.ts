@@ -12,6 +12,7 @@ import { PROFILES, runFolder, modelsRoot, resultsRoot, cacheRoot, customTasksDir
 import { customTask, registerCustomTask } from "../src/data";
 import { experiment, replicateName, replicates } from "../src/runs";
 import { saveDetectionFiles } from "../src/detect";
+import { gateStatus } from "../src/gates";
 import { readNpyFile } from "../src/data/files";
 import { syntheticNpz } from "./support/synthetic";
 
@@ -66,7 +67,9 @@ test("experiment: train, attack and features write exactly the folders the exper
     const three = { ...PROFILES.smoke, seeds: 3 };
     assert.deepEqual(replicates(task, three).map((e) => [e.seed, e.model]), [[0, "resnet-tiny"], [1, "resnet-tiny@s1"], [2, "resnet-tiny@s2"]]);
     assert.equal(replicates(task, { ...PROFILES.smoke, seeds: 1 }).length, 1);
-    assert.deepEqual(replicates(task, three, { mainBelowGate: true }).map((e) => e.model), ["resnet-tiny"], "no replicates of a task whose main model is below its gate");
+    const gateAt = (auc: number) => gateStatus("cxr", { test: { n: 624, accuracy: 0.9, auc, majority: { class: 0, accuracy: 0.6 } }, testAvailable: 624 });
+    assert.deepEqual(replicates(task, three, { mainGate: gateAt(0.6) }).map((e) => e.model), ["resnet-tiny"], "no replicates of a task whose main model is far below its gate");
+    assert.equal(replicates(task, three, { mainGate: gateAt(0.93) }).length, 3, "a near miss gets its replicates: one of them may pass");
     assert.equal(replicateName("resnet20-s2@px64", 2), "resnet20-s2@px64s2", "a tagged model keeps one '@'");
     assert.throws(() => experiment(task, three, { seed: -1 }), /seed/);
     const one = replicates(task, three)[1];

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { PROFILES } from "../src/config";
-import { brokenAtVerdict, bootstrapDifference, bootstrapDifferenceOf, claimVerdict, gateFor, gateStatus, median, TASK_GATES, thresholdVerdict, untestableReason, verdictOf, type GateResult } from "../src/gates";
+import { brokenAtVerdict, bootstrapDifference, bootstrapDifferenceOf, claimVerdict, farBelowGate, gateFor, gateStatus, median, modelsVerdict, restOnPassing, TASK_GATES, thresholdVerdict, untestableReason, verdictOf, type GateResult } from "../src/gates";
 import { rng } from "../src/data/split";
 
 const record = (n: number, available: number | undefined, accuracy: number, auc: number, majority = 0.5) => ({
@@ -140,7 +140,7 @@ test("bootstrapDifferenceOf: a statistic of whole items; equals bootstrapDiffere
   assert.equal(verdictOf({ difference: none, paper: "positive", gates: [] }).word, "not resolved at this size");
 });
 
-test("claimVerdict: leaves out medical tasks below their gate (and names them), needs the natural one to pass", () => {
+test("claimVerdict: leaves out tasks below their gate on either side (and names them); a lone natural task must pass", () => {
   const pass = (t: string) => gateStatus(t, record(624, 624, 0.95, 0.99));
   const below = (t: string) => gateStatus(t, record(624, 624, 0.6, 0.6));
   const r = rng(5);
@@ -163,6 +163,13 @@ test("claimVerdict: leaves out medical tasks below their gate (and names them), 
   assert.equal(empty.word, "not testable here");
   assert.match(empty.text, /no measured values on the natural side/);
   assert.equal(claimVerdict({ medical: { cxr: low }, natural: { cifar10: high }, statistic: median, paper: "positive", gates }).word, "does not hold");
+  // Two natural tasks, one below its gate: as on the medical side, it is left out and named.
+  const twoNat = claimVerdict({ medical: { cxr: high }, natural: { cifar10: low, svhn: high }, statistic: median, paper: "positive", gates: { ...gates, svhn: below("svhn") } });
+  assert.equal(twoNat.word, "holds", "the below-gate natural task does not count");
+  assert.match(twoNat.naturalText, /svhn 0\.\d{3} \(below gate\)$/);
+  const noGate = claimVerdict({ medical: { cxr: high }, natural: { cifar10: low, svhn: high }, statistic: median, paper: "positive", gates });
+  assert.deepEqual(noGate.difference, twoNat.difference, "a task with no gate result counts as unchecked: left out too");
+  assert.equal(claimVerdict({ medical: { cxr: high }, natural: { svhn: high }, statistic: median, paper: "positive", gates }).word, "not testable here");
 });
 
 test("thresholdVerdict: every interval on the claimed side holds, one wholly on the other does not, else not resolved", () => {
@@ -176,13 +183,60 @@ test("thresholdVerdict: every interval on the claimed side holds, one wholly on 
   assert.throws(() => thresholdVerdict([], 0.98, "above"), /no intervals/);
 });
 
-test("brokenAtVerdict: medical broken (share below one half) holds, natural surviving holds, empty models are left out, a gate refuses", () => {
+test("brokenAtVerdict: medical broken (share below one half) holds, natural surviving holds, empty models and seeds below their gate are left out, none passing refuses", () => {
   const broken = Array.from({ length: 200 }, (_, i) => (i % 10 < 2 ? 1 : 0));
   const survives = Array.from({ length: 200 }, (_, i) => (i % 10 < 8 ? 1 : 0));
-  const pass = [gateStatus("cxr", record(624, 624, 0.9, 0.96))];
-  assert.equal(brokenAtVerdict([broken, broken], { natural: false, gates: pass }).word, "holds");
-  assert.equal(brokenAtVerdict([survives], { natural: false, gates: pass }).word, "does not hold");
-  assert.equal(brokenAtVerdict([survives, []], { natural: true, gates: pass }).word, "holds");
-  assert.equal(brokenAtVerdict([[], []], { natural: false, gates: pass }).word, "not resolved at this size");
-  assert.equal(brokenAtVerdict([broken], { natural: false, gates: [gateStatus("cxr", record(624, 624, 0.9, 0.94))] }).word, "not testable here");
+  const pass = gateStatus("cxr", record(624, 624, 0.9, 0.96));
+  const below = gateStatus("cxr", record(624, 624, 0.9, 0.948));
+  const m = (values: number[], gate = pass) => ({ gate, values });
+  assert.equal(brokenAtVerdict([m(broken), m(broken)], { natural: false }).word, "holds");
+  assert.equal(brokenAtVerdict([m(survives)], { natural: false }).word, "does not hold");
+  assert.equal(brokenAtVerdict([m(survives), m([])], { natural: true }).word, "holds");
+  assert.equal(brokenAtVerdict([m([]), m([])], { natural: false }).word, "not resolved at this size");
+  assert.equal(brokenAtVerdict([m(broken, below)], { natural: false }).word, "not testable here");
+  // A replicate below its gate does not count, whatever it measured, and is named.
+  const mixed = brokenAtVerdict([m(broken), m(survives, below), m(broken)], { natural: false });
+  assert.equal(mixed.word, "holds");
+  assert.match(mixed.text, /; left out, below their gate: cxr 0\.948 < 0\.950$/);
+  assert.deepEqual(mixed.difference, brokenAtVerdict([m(broken), m(broken)], { natural: false }).difference, "the same interval as without the left-out seed");
+  const allBelow = brokenAtVerdict([m(broken, below), m(broken, below)], { natural: false });
+  assert.equal(allBelow.text, "not testable here: model below its gate (cxr 0.948 < 0.950 (2 models))");
+});
+
+test("restOnPassing, modelsVerdict: one rule on both sides; farBelowGate: near misses get replicates", () => {
+  const pass = (t: string) => gateStatus(t, record(624, 624, 0.95, 0.99));
+  const near = gateStatus("cxr", record(624, 624, 0.9, 0.93));
+  const far = gateStatus("cifar10", record(10000, 10000, 0.68, 0.95));
+  const r = restOnPassing([{ gate: pass("cxr"), k: 1 }, { gate: near, k: 2 }]);
+  assert.deepEqual(r.passing.map((x) => x.k), [1]);
+  assert.deepEqual(r.leftOut.map((x) => x.k), [2]);
+  assert.deepEqual(r.gates, [pass("cxr")]);
+  assert.deepEqual(restOnPassing([{ gate: near }]).gates, [near], "none passing: every gate, so the verdict says why");
+  assert.equal(farBelowGate(near), false, "0.020 below: another seed may pass");
+  assert.equal(farBelowGate(far), true, "22 points below");
+  assert.equal(farBelowGate(pass("cxr")), false);
+  assert.equal(farBelowGate(gateStatus("cxr", record(100, 624, 0.5, 0.5))), false, "a subset is unchecked, not below");
+
+  const rr = rng(9);
+  const small = normal(rr, 0.5, 0.1, 100);
+  const large = normal(rr, 3, 0.5, 100);
+  const meas = (values: number[], gate = pass("cxr")) => ({ gate, values });
+  const natPass = pass("cifar10");
+  const v = modelsVerdict({ medical: [meas(small), meas(large, near)], natural: [meas(large, natPass), meas(small, far)], statistic: median, paper: "negative", digits: 2 });
+  assert.equal(v.word, "holds", "each side's below-gate model is left out");
+  assert.ok(Math.abs(v.difference!.estimate - (median(small) - median(large))) < 1e-12);
+  assert.match(v.text, /left out, below their gate: cxr 0\.930 < 0\.950; cifar10 68\.0% < 90\.0%$/);
+  const natNone = modelsVerdict({ medical: [meas(small)], natural: [meas(large, far)], statistic: median, paper: "negative" });
+  assert.equal(natNone.text, "not testable here: model below its gate (cifar10 68.0% < 90.0%)");
+  assert.equal(modelsVerdict({ medical: [meas(small)], natural: [], statistic: median, paper: "negative" }).text, "not testable here: no natural model in this run");
+  assert.match(modelsVerdict({ medical: [meas([])], natural: [meas(large, natPass)], statistic: median, paper: "negative" }).text, /no measured values on the medical side/);
+  assert.equal(modelsVerdict({ medical: [meas(large)], natural: [meas(small, natPass)], statistic: median, paper: "negative" }).word, "does not hold");
+  assert.throws(() => modelsVerdict({ medical: [meas([1, NaN])], natural: [meas(large, natPass)], statistic: median, paper: "negative" }), /non-finite value \(NaN\)/);
+  // Items other than numbers (scored rows): the statistic sees whole items.
+  const items = modelsVerdict<{ v: number }>({ medical: [{ gate: pass("cxr"), values: small.map((v) => ({ v })) }], natural: [{ gate: natPass, values: large.map((v) => ({ v })) }], statistic: (xs) => median(xs.map((x) => x.v)), paper: "negative" });
+  // A model with several clusters (one per attack's set) is one model: named once when left out.
+  const sets = modelsVerdict({ medical: [{ gate: pass("cxr"), sets: [small, small] }, { gate: near, sets: [large, large] }], natural: [meas(large, natPass)], statistic: median, paper: "negative" });
+  assert.match(sets.text, /left out, below their gate: cxr 0\.930 < 0\.950$/);
+  assert.deepEqual(sets.difference, modelsVerdict({ medical: [meas(small), meas(small)], natural: [meas(large, natPass)], statistic: median, paper: "negative" }).difference, "two sets of one model resample as two clusters");
+  assert.deepEqual(items.difference, modelsVerdict({ medical: [meas(small)], natural: [meas(large, natPass)], statistic: median, paper: "negative" }).difference);
 });

@@ -67,14 +67,33 @@ export function gateStatus(task: string, record: TestRecord): GateResult {
   return { task, metric, value, n, available, threshold, status, testable, gate, summary: `${task}: ${measured}; ${verdict}${refText}` };
 }
 
+/**
+ * How far below its gate a model must be before another seed of it could not plausibly pass:
+ * 0.05 in AUC or accuracy. Seeds of one task on the cpu profile spread by about 0.02 in test AUC
+ * (cxr 0.948-0.969, derm 0.890-0.912, 2026-12-06), so a miss of 0.05 is over twice that spread.
+ */
+export const RESEED_MARGIN = 0.05;
+
+/**
+ * Is this model so far below its gate (more than RESEED_MARGIN) that a replicate seed would not
+ * pass either? A near miss is not: another seed may pass, and a verdict may rest on that one.
+ */
+export function farBelowGate(g: GateResult): boolean {
+  return g.status === "below" && g.threshold !== null && g.threshold - g.value > RESEED_MARGIN;
+}
+
 /** The words a verdict uses for a model that may not carry one. */
 export function untestableReason(results: readonly GateResult[]): string | null {
   const bad = results.filter((r) => !r.testable);
-  if (bad.length === 0) return null;
+  return bad.length === 0 ? null : `not testable here: model below its gate (${whyNot(bad)})`;
+}
+
+/** Why each of these models may not carry a verdict, one reason per distinct value. */
+export function whyNot(results: readonly GateResult[]): string {
   const why = (r: GateResult) =>
     r.status === "below" ? `${r.task} ${fmt(r.metric, r.value)} < ${fmt(r.metric, r.threshold!)}` : r.status === "subset" ? `${r.task} measured on a test subset` : `${r.task} not above its majority class`;
   // Seeds of one task often share a reason: each reason once, with how many models give it.
   const counts = new Map<string, number>();
-  for (const r of bad) counts.set(why(r), (counts.get(why(r)) ?? 0) + 1);
-  return `not testable here: model below its gate (${[...counts].map(([w, k]) => (k > 1 ? `${w} (${k} models)` : w)).join("; ")})`;
+  for (const r of results) counts.set(why(r), (counts.get(why(r)) ?? 0) + 1);
+  return [...counts].map(([w, k]) => (k > 1 ? `${w} (${k} models)` : w)).join("; ");
 }

@@ -4,7 +4,9 @@
  *   - "holds" when the interval excludes 0 on the paper's side,
  *   - "does not hold" when it excludes 0 on the other side,
  *   - "not resolved at this size" when it contains 0,
- *   - "not testable here" when a model behind it is below its gate (whatever the numbers say).
+ *   - "not testable here" when no model on a side passes its gate (whatever the numbers say).
+ * Only models that pass their gate count: one below it is left out of the difference and named
+ * beside the verdict (`restOnPassing`), on either side, whether the models are tasks or seeds.
  *
  * The interval is a percentile bootstrap over clusters and their items: each side is a list of
  * clusters (one per independently trained model, each holding per-image values); a resample
@@ -13,7 +15,7 @@
  * model-to-model spread.
  */
 import { rng } from "../data/split";
-import { untestableReason, type GateResult } from "./gate";
+import { untestableReason, whyNot, type GateResult } from "./gate";
 import { checkWhole } from "../config/check";
 
 export type VerdictWord = "holds" | "does not hold" | "not resolved at this size" | "not testable here";
@@ -128,14 +130,76 @@ export function verdictOf(input: VerdictInput): Verdict {
 }
 
 /**
+ * A measured model: its gate and its per-image values, one cluster of the bootstrap (`values`), or
+ * several clusters of the one model (`sets`, e.g. one per attack's set).
+ */
+export type Measured<T = number> = { readonly gate: GateResult; readonly values: readonly T[] } | { readonly gate: GateResult; readonly sets: readonly (readonly T[])[] };
+
+const clustersOf = <T>(m: Measured<T>): readonly (readonly T[])[] => ("sets" in m ? m.sets : [m.values]);
+
+/** The models a verdict may rest on, and those it leaves out. */
+export interface Resting<M> {
+  readonly passing: readonly M[];
+  readonly leftOut: readonly M[];
+  /** Gates to hand verdictOf: the passing models', or all of them when none passes (so it says why). */
+  readonly gates: readonly GateResult[];
+}
+
+/**
+ * The rule for a verdict over several models (tasks, or seeds of one task): it rests on those that
+ * pass their gate; the others are left out and named. Only when none passes is it not testable.
+ */
+export function restOnPassing<M extends { readonly gate: GateResult }>(models: readonly M[]): Resting<M> {
+  const passing = models.filter((m) => m.gate.testable);
+  return { passing, leftOut: models.filter((m) => !m.gate.testable), gates: (passing.length ? passing : models).map((m) => m.gate) };
+}
+
+/** The verdict with the models it left out named (nothing to add when it was not testable anyway). */
+function naming(v: Verdict, leftOut: readonly GateResult[]): Verdict {
+  return v.word === "not testable here" || leftOut.length === 0 ? v : { ...v, text: `${v.text}; left out, below their gate: ${whyNot(leftOut)}` };
+}
+
+/**
  * Claim 1's per-task rule, "broken at ε": per model (one cluster each, e.g. a task's seeds), 1 or 0
  * for each image it gets right by whether it survives the attack at ε; the share minus one half,
  * bootstrapped over models and images. The paper's side is below 0 for a medical task (broken) and
- * above 0 for a natural one (survives). Models without a surviving-or-not image are left out.
+ * above 0 for a natural one (survives). Models below their gate are left out (restOnPassing), as
+ * are models without a surviving-or-not image.
  */
-export function brokenAtVerdict(survival: readonly (readonly number[])[], o: { natural: boolean; gates: readonly GateResult[] }): Verdict {
-  const s = survival.filter((x) => x.length > 0);
-  return verdictOf({ difference: s.length ? bootstrapDifference(s, [[0.5]], { seed: 0 }) : null, paper: o.natural ? "positive" : "negative", gates: o.gates });
+export function brokenAtVerdict(models: readonly Measured[], o: { natural: boolean }): Verdict {
+  const r = restOnPassing(models);
+  const s = r.passing.flatMap(clustersOf).filter((x) => x.length > 0);
+  const v = verdictOf({ difference: s.length ? bootstrapDifference(s, [[0.5]], { seed: 0 }) : null, paper: o.natural ? "positive" : "negative", gates: r.gates });
+  return naming(v, r.leftOut.map((m) => m.gate));
+}
+
+export interface ModelsInput<T = number> extends Omit<BootstrapOptions, "level" | "statistic"> {
+  /** One entry per model (e.g. every seed of every medical task), each with its cluster(s) of per-image values. */
+  readonly medical: readonly Measured<T>[];
+  readonly natural: readonly Measured<T>[];
+  readonly statistic: (items: readonly T[]) => number;
+  readonly paper: "positive" | "negative";
+  readonly digits?: number;
+}
+
+/**
+ * A medical-vs-natural claim over models: on each side the models below their gate are left out
+ * and named (restOnPassing), the difference of the statistic (medical minus natural) is
+ * bootstrapped over the passing models and their items, and verdictOf judges it.
+ */
+export function modelsVerdict<T = number>(o: ModelsInput<T>): Verdict {
+  if (!o.medical.length || !o.natural.length) return { word: "not testable here", text: `not testable here: no ${o.medical.length ? "natural" : "medical"} model in this run`, difference: null };
+  const [m, n] = [restOnPassing(o.medical), restOnPassing(o.natural)];
+  const [mc, nc] = [m, n].map((side) => side.passing.flatMap(clustersOf).filter((c) => c.length > 0));
+  // Plain numbers are checked as bootstrapDifference checks them: a non-finite value is refused.
+  if (mc.length && nc.length && typeof mc[0][0] === "number") {
+    check("medical", mc as unknown as Clusters);
+    check("natural", nc as unknown as Clusters);
+  }
+  const difference = mc.length && nc.length ? bootstrapDifferenceOf(mc, nc, o.statistic, { resamples: o.resamples, seed: o.seed ?? 0 }) : null;
+  const v = verdictOf({ difference, paper: o.paper, gates: [...m.gates, ...n.gates], digits: o.digits });
+  if (v.word !== "not testable here" && (!mc.length || !nc.length)) return { word: "not testable here", text: `not testable here: no measured values on the ${!nc.length ? "natural" : "medical"} side`, difference: null };
+  return naming(v, [...m.leftOut, ...n.leftOut].map((x) => x.gate));
 }
 
 /**
@@ -176,9 +240,9 @@ export interface ClaimVerdict extends Verdict {
 }
 
 /**
- * A medical-vs-natural claim in one call: medical tasks below their gate are left out (and
- * named); the natural comparator must pass its gate; the difference of the statistic, medical
- * minus natural, with its cluster-bootstrap interval, judged by verdictOf.
+ * A medical-vs-natural claim in one call, per task: on each side the tasks below their gate are
+ * left out and named (restOnPassing's rule; with one natural task, it must pass); the difference
+ * of the statistic, medical minus natural, with its cluster-bootstrap interval, judged by verdictOf.
  */
 export function claimVerdict<T>(o: ClaimInput<T>): ClaimVerdict {
   const digits = o.digits ?? 3;
@@ -194,13 +258,14 @@ export function claimVerdict<T>(o: ClaimInput<T>): ClaimVerdict {
         return `${t} ${Number.isFinite(v) ? v.toFixed(digits) : "n/a"}${ok(t) ? "" : " (below gate)"}`;
       })
       .join(", ") || "none";
-  const medOk = Object.keys(o.medical).filter(ok);
-  const nat = Object.keys(o.natural);
-  const clusters = (side: Readonly<Record<string, readonly (readonly T[])[]>>, ts: string[]) => ts.flatMap((t) => side[t].filter((c) => c.length > 0));
-  const [m, n] = [clusters(o.medical, medOk), clusters(o.natural, nat)];
+  // A task without a gate result counts as below (unchecked); it is named by task.
+  const gateOf = (t: string): GateResult => o.gates[t] ?? { task: t, metric: "auc", value: NaN, n: 0, available: null, threshold: null, status: "subset", testable: false, gate: undefined, summary: `${t}: no gate result` };
+  const side = (s: Readonly<Record<string, readonly (readonly T[])[]>>) => restOnPassing(Object.keys(s).map((t) => ({ task: t, gate: gateOf(t) })));
+  const [ms, ns] = [side(o.medical), side(o.natural)];
+  const clusters = (s: Readonly<Record<string, readonly (readonly T[])[]>>, r: Resting<{ task: string }>) => r.passing.flatMap((x) => s[x.task].filter((c) => c.length > 0));
+  const [m, n] = [clusters(o.medical, ms), clusters(o.natural, ns)];
   const difference = m.length && n.length ? bootstrapDifferenceOf(m, n, o.statistic, { resamples: o.resamples, seed: o.seed }) : null;
-  const gates = (medOk.length ? [...medOk, ...nat] : [...Object.keys(o.medical), ...nat]).map((t) => o.gates[t]).filter((g): g is GateResult => g !== undefined);
-  let v = verdictOf({ difference, paper: o.paper, gates, digits });
+  let v = verdictOf({ difference, paper: o.paper, gates: [...ms.gates, ...ns.gates], digits });
   // Models that pass but left nothing to measure (e.g. no detector could be fitted): say which side.
   if (v.word !== "not testable here" && (!m.length || !n.length)) v = { word: "not testable here", text: `not testable here: no measured values on the ${!n.length ? "natural" : "medical"} side`, difference: null };
   return { ...v, medicalText: text(o.medical), naturalText: text(o.natural) };

@@ -17,6 +17,7 @@ import { adversarialDir, attackTask, type TaskAttackOptions, type TaskAttackResu
 import { featuresDir, taskFeatures, type SavedFeatures } from "../features";
 import { detectTask, type DetectOptions, type TaskDetection } from "../detect";
 import { loadTrained, train, trainedRecord, type TrainOptions, type TrainResult } from "../train";
+import { farBelowGate, type GateResult } from "../gates";
 
 /** Options a stage takes, less what the experiment already fixed (task, profile, model). */
 type Stage<O> = Omit<O, "profile" | "model">;
@@ -107,12 +108,13 @@ export function experiment(task: string | TaskSpec, profile?: Profile | ProfileN
 
 /**
  * The task's experiments for seeds 0 .. profile.seeds - 1 (seed 0 first: the main model). Where
- * seed 0 is measured below its gate (`mainBelowGate`), only seed 0: no verdict may rest on that
- * task's models, so replicates would cost training and attacks and change no verdict (a model
- * whose gate could not be checked, as on a test subset, still gets its replicates).
+ * seed 0 is measured far below its gate (`mainGate`, gates.farBelowGate: by more than
+ * RESEED_MARGIN), only seed 0: another seed would not pass either, so replicates would cost
+ * training and attacks and change no verdict. A near miss, or a model whose gate could not be
+ * checked (a test subset), still gets its replicates: a verdict may rest on those that pass.
  */
-export function replicates(task: string | TaskSpec, profile?: Profile | ProfileName, options: Omit<ExperimentOptions, "seed"> & { mainBelowGate?: boolean } = {}): Experiment[] {
+export function replicates(task: string | TaskSpec, profile?: Profile | ProfileName, options: Omit<ExperimentOptions, "seed"> & { mainGate?: GateResult } = {}): Experiment[] {
   const p = typeof profile === "object" ? profile : resolveProfile(profile);
-  const { mainBelowGate, ...o } = options;
-  return Array.from({ length: mainBelowGate ? 1 : p.seeds }, (_, seed) => new Experiment(task, p, { ...o, seed }));
+  const { mainGate, ...o } = options;
+  return Array.from({ length: mainGate && farBelowGate(mainGate) ? 1 : p.seeds }, (_, seed) => new Experiment(task, p, { ...o, seed }));
 }
