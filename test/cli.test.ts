@@ -211,7 +211,7 @@ test("mia attack: attacks the trained model, reports accuracies, saves NumPy fil
 
 test("mia detect: AUC with its interval from the saved set, features and scores as NumPy files; clear failures", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mia-cli-detect-"));
-  const env = { MIA_MODELS_DIR: path.join(dir, "models"), MIA_RESULTS_DIR: path.join(dir, "results") };
+  const env = { MIA_MODELS_DIR: path.join(dir, "models"), MIA_RESULTS_DIR: path.join(dir, "results"), MIA_CACHE_DIR: path.join(dir, "cache") };
   assert.equal(mia(["train", "--task", "cxr", "--profile", "smoke", "--json"], env).code, 0);
   const noSet = mia(["detect", "--task", "cxr", "--profile", "smoke", "--attack", "bim", "--detector", "mahalanobis"], env);
   assert.equal(noSet.code, 1);
@@ -237,6 +237,13 @@ test("mia detect: AUC with its interval from the saved set, features and scores 
   assert.notDeepEqual(te0, te1, "the second split is another partition");
   assert.deepEqual(te0.map((i) => flags[i]), Array.from(isAdv.data as Uint8Array), "advtest_0 rows carry the scored labels");
   assert.ok(Math.abs(rocAuc(te0.map((i) => flags[i]), scores.data as Float64Array) - j.aucs[0]) < 1e-12);
+  // Asked again: read from the cache, the same numbers; --no-cache fits again, to the same numbers.
+  const args = ["detect", "--task", "cxr", "--profile", "smoke", "--attack", "bim", "--detector", "mahalanobis", "--repeats", "2"];
+  const again = mia(args, env);
+  assert.match(again.out, /\(cached: --no-cache fits again\)/);
+  const refit = JSON.parse(mia([...args, "--no-cache", "--json"], env).out) as { aucs: number[]; cached: boolean };
+  assert.equal(refit.cached, false);
+  assert.deepEqual(refit.aucs, j.aucs);
   assert.equal(mia(["detect", "--task", "cxr", "--attack", "bim", "--detector", "svm"], env).code, 2);
   assert.equal(mia(["detect", "--task", "cxr", "--attack", "bim"], env).code, 2);
   assert.equal(mia(["detect", "--task", "cxr", "--attack", "bim", "--detector", "kd", "--eps", "-1"], env).code, 2);

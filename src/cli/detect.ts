@@ -28,6 +28,8 @@ Options:
   --repeats N            seeded AdvTrain/AdvTest splits averaged (default: the profile's)
   --leaky                also report the AUC under the authors' leak (statistics fitted on the scored rows)
   --seed N               (default 0)
+  --no-cache             fit again even when this set, detector and settings were measured before
+                         (results are cached by their inputs, settings and code in MIA_CACHE_DIR, else data/cache)
   --profile P            smoke | cpu | cpu-long | paper | paper-dry (default: MIA_PROFILE, else cpu)
   --models DIR           where the trained models are (a train --out DIR; default MIA_MODELS_DIR, else data/models)
   --model M              (default: the profile's)
@@ -45,6 +47,7 @@ export async function runDetect(argv: string[]): Promise<void> {
       detector: { type: "string" },
       repeats: { type: "string" },
       leaky: { type: "boolean" },
+      "no-cache": { type: "boolean" },
     },
     HELP,
   );
@@ -65,7 +68,7 @@ export async function runDetect(argv: string[]): Promise<void> {
   if (v.out) requireWritable(v.out, "Choose another --out DIR.");
   await startBackend(profile, log);
   const t0 = Date.now();
-  const det = await experiment(task, profile, { model: v.model }).detect({ attacks: [attack], detectors: [detector], eps, repeats, leaky: v.leaky, seed });
+  const det = await experiment(task, profile, { model: v.model }).detect({ attacks: [attack], detectors: [detector], eps, repeats, leaky: v.leaky, seed, cache: !v["no-cache"] });
   const row = det.rows[0];
   if (row.error) throw new Error(`${detector} could not be fitted on ${task.name}/${attack}: ${row.error}`);
   const features = det.sets[attack].featuresDir;
@@ -86,6 +89,7 @@ export async function runDetect(argv: string[]): Promise<void> {
     trainRows: row.trainRows,
     testRows: row.testRows,
     seconds: (Date.now() - t0) / 1000,
+    cached: row.cached === true,
     features,
     scores: out,
     splits: det.sets[attack].splits.map((_, r) => ({ advTrain: `advtrain_${r}.npy`, advTest: `advtest_${r}.npy` })),
@@ -95,6 +99,6 @@ export async function runDetect(argv: string[]): Promise<void> {
     return;
   }
   console.log(`${task.name} / ${det.model}: ${detector} against ${attack.toUpperCase()} at eps ${eps}/255`);
-  console.log(`  AUC ${row.auc.toFixed(3)} [95% ${row.lo.toFixed(3)}, ${row.hi.toFixed(3)}] over ${repeats} split(s); ${row.trainRows} AdvTrain / ${row.testRows} AdvTest rows${row.leakyAuc === undefined ? "" : `; with the authors' leak ${row.leakyAuc.toFixed(3)}`}`);
+  console.log(`  AUC ${row.auc.toFixed(3)} [95% ${row.lo.toFixed(3)}, ${row.hi.toFixed(3)}] over ${repeats} split(s); ${row.trainRows} AdvTrain / ${row.testRows} AdvTest rows${row.cached ? " (cached: --no-cache fits again)" : ""}${row.leakyAuc === undefined ? "" : `; with the authors' leak ${row.leakyAuc.toFixed(3)}`}`);
   console.log(`  features: ${result.features}\n  scores:   ${out}`);
 }
