@@ -240,9 +240,9 @@ export interface ClaimVerdict extends Verdict {
 }
 
 /**
- * A medical-vs-natural claim in one call, per task: on each side the tasks below their gate are
- * left out and named (restOnPassing's rule; with one natural task, it must pass); the difference
- * of the statistic, medical minus natural, with its cluster-bootstrap interval, judged by verdictOf.
+ * modelsVerdict with one model per task (its clusters as the model's sets), and each side's tasks
+ * with their statistic as text: on each side the tasks below their gate are left out and named
+ * (with one natural task, it must pass).
  */
 export function claimVerdict<T>(o: ClaimInput<T>): ClaimVerdict {
   const digits = o.digits ?? 3;
@@ -258,15 +258,9 @@ export function claimVerdict<T>(o: ClaimInput<T>): ClaimVerdict {
         return `${t} ${Number.isFinite(v) ? v.toFixed(digits) : "n/a"}${ok(t) ? "" : " (below gate)"}`;
       })
       .join(", ") || "none";
-  // A task without a gate result counts as below (unchecked); it is named by task.
+  // Each task is one model whose clusters are its sets; a task without a gate result counts as unchecked.
   const gateOf = (t: string): GateResult => o.gates[t] ?? { task: t, metric: "auc", value: NaN, n: 0, available: null, threshold: null, status: "subset", testable: false, gate: undefined, summary: `${t}: no gate result` };
-  const side = (s: Readonly<Record<string, readonly (readonly T[])[]>>) => restOnPassing(Object.keys(s).map((t) => ({ task: t, gate: gateOf(t) })));
-  const [ms, ns] = [side(o.medical), side(o.natural)];
-  const clusters = (s: Readonly<Record<string, readonly (readonly T[])[]>>, r: Resting<{ task: string }>) => r.passing.flatMap((x) => s[x.task].filter((c) => c.length > 0));
-  const [m, n] = [clusters(o.medical, ms), clusters(o.natural, ns)];
-  const difference = m.length && n.length ? bootstrapDifferenceOf(m, n, o.statistic, { resamples: o.resamples, seed: o.seed }) : null;
-  let v = verdictOf({ difference, paper: o.paper, gates: [...ms.gates, ...ns.gates], digits });
-  // Models that pass but left nothing to measure (e.g. no detector could be fitted): say which side.
-  if (v.word !== "not testable here" && (!m.length || !n.length)) v = { word: "not testable here", text: `not testable here: no measured values on the ${!n.length ? "natural" : "medical"} side`, difference: null };
+  const models = (s: Readonly<Record<string, readonly (readonly T[])[]>>) => Object.keys(s).map((t) => ({ gate: gateOf(t), sets: s[t] }));
+  const v = modelsVerdict({ medical: models(o.medical), natural: models(o.natural), statistic: o.statistic, paper: o.paper, digits, resamples: o.resamples, seed: o.seed });
   return { ...v, medicalText: text(o.medical), naturalText: text(o.natural) };
 }
