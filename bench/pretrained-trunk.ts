@@ -8,7 +8,8 @@
  * on the task's whole test split, beside the from-scratch models.
  *
  *   npm install --no-save nsfwjs@4.4.0   (not a dependency of the project)
- *   node dist/bench/pretrained-trunk.js [--tasks dr,cxr,derm] [--size 224] [--scale unit|signed] [--limit N]
+ *   node dist/bench/pretrained-trunk.js [--tasks dr,cxr,derm] [--size 224] [--scale unit|signed] [--features 96,1280] [--limit N]
+ *   (--features 96 fits only the block_10 probe: the 1280-d one is slow, Newton's method in JavaScript)
  *
  * Prints one JSON line per (task, feature, scale) and appends them to bench/results/pretrained-trunk.jsonl.
  */
@@ -22,7 +23,7 @@ import { REPO_ROOT } from "../src/data/root";
 import { LogisticRegression } from "../src/detect/logistic";
 import { rocAuc } from "../src/train/metrics";
 
-const { values: v } = parseArgs({ options: { tasks: { type: "string", default: "dr,cxr,derm" }, size: { type: "string", default: "224" }, scale: { type: "string", default: "unit,signed" }, limit: { type: "string" }, batch: { type: "string", default: "32" } } });
+const { values: v } = parseArgs({ options: { tasks: { type: "string", default: "dr,cxr,derm" }, size: { type: "string", default: "224" }, scale: { type: "string", default: "unit,signed" }, limit: { type: "string" }, batch: { type: "string", default: "32" }, features: { type: "string", default: "96,1280" } } });
 
 function nsfwjsDir(): string {
   for (const base of [path.join(REPO_ROOT, "node_modules"), ...(require.resolve.paths("nsfwjs") ?? [])]) {
@@ -92,7 +93,8 @@ async function main(): Promise<void> {
       const t0 = Date.now();
       const f = { train: await features(trunk, data.splits.train!, scale, Number(v.batch), limit), val: await features(trunk, data.splits.val!, scale, Number(v.batch), limit), test: await features(trunk, data.splits.test!, scale, Number(v.batch), limit) };
       const seconds = (Date.now() - t0) / 1000;
-      for (const [name, d] of [["block_10 (ImageNet blocks), 96-d", 96], ["out_relu (whole trunk), 1280-d", 1280]] as const) {
+      const wanted = v.features!.split(",").map(Number);
+      for (const [name, d] of ([["block_10 (ImageNet blocks), 96-d", 96], ["out_relu (whole trunk), 1280-d", 1280]] as const).filter(([, k]) => wanted.includes(k))) {
         const pick = (s: keyof typeof f) => ({ x: d === 96 ? f[s].f96 : f[s].f1280, y: f[s].labels });
         const r = probe({ ...pick("train"), d }, pick("val"), pick("test"));
         const row = { date: new Date().toISOString().slice(0, 10), task, size, scale, feature: name, trainImages: f.train.n, testImages: f.test.n, l2: r.l2, valAuc: Number(r.val.toFixed(4)), testAuc: Number(r.test.toFixed(4)), featureSeconds: Math.round(seconds), backend: `${info.backend}${info.detail ? ` (${info.detail})` : ""}` };
