@@ -201,9 +201,10 @@ const CPU: Profile = Object.freeze({
   trainPerClass: null,
   testPerClass: null,
   epochs: 20,
-  // Three models per task for claim 1. Tasks whose seed 0 is below its gate (here dr and CIFAR-10)
-  // get no replicates (runs.replicates), so the two extra seeds cost cxr and derm about 22 minutes
-  // of training and 8 of attacks (2026-12-06, 2 cores).
+  // Three models per task for every model-dependent verdict (claims 1, 3, 4, 5). Tasks whose seed 0
+  // is far below its gate (here dr and CIFAR-10) get no replicates (runs.replicates), so the two
+  // extra seeds cost cxr and derm about 13 minutes of training (2026-12-06, 2 free cores) and
+  // minutes of attacks, detectors and measures in notebooks 03 and 05-07.
   seeds: 3,
   patience: 5,
   // The budget goes to the models that can pass their gates here (cxr, derm: 20 epochs; cxr3
