@@ -33,15 +33,22 @@ function codeHash(): string {
 
 const bytes = (a: ArrayLike<number> | undefined): Buffer => (a === undefined ? Buffer.alloc(0) : Buffer.from(Float64Array.from(a).buffer));
 
-/** The cache key of one detector's result on one feature set under these settings. */
-export function detectCacheKey(set: FeatureSet, settings: Record<string, unknown>): string {
+/** A hash of one feature set's rows (the detectors' inputs): computed once per set, not per detector. */
+export function featureSetHash(set: FeatureSet): string {
   const h = createHash("sha256");
-  h.update(JSON.stringify({ v: 1, code: codeHash(), n: set.n, d: set.d, settings: Object.fromEntries(Object.entries(settings).sort()) }));
+  h.update(JSON.stringify({ n: set.n, d: set.d }));
   for (const a of [set.x, set.labels, set.predicted, set.isAdv, set.groups, set.uncertainty]) {
     const b = bytes(a);
     h.update(String(b.length));
     h.update(b);
   }
+  return h.digest("hex");
+}
+
+/** The cache key of one detector's result on a feature set (its featureSetHash) under these settings. */
+export function detectCacheKey(setHash: string, settings: Record<string, unknown>): string {
+  const h = createHash("sha256");
+  h.update(JSON.stringify({ v: 1, code: codeHash(), set: setHash, settings: Object.fromEntries(Object.entries(settings).sort()) }));
   return h.digest("hex").slice(0, 32);
 }
 

@@ -20,7 +20,7 @@ import { LidDetector } from "./lid";
 import { MahalanobisDetector } from "./mahalanobis";
 import { QFeatDetector } from "./qfeat";
 import { carveValidation, selectRows, type Detector, type FeatureSet } from "./types";
-import { detectCacheKey, readDetectCache, writeDetectCache } from "./cache";
+import { detectCacheKey, featureSetHash, readDetectCache, writeDetectCache } from "./cache";
 
 /** The paper's four detectors, then the two beyond it. */
 export const DETECTOR_NAMES = ["kd", "lid", "dfeat", "qfeat", "bu", "mahalanobis"] as const;
@@ -206,9 +206,10 @@ export async function detectTask(task: string, o: DetectOptions = {}): Promise<T
         return { train: p.advTrain, test: p.advTest };
       });
       sets[s.meta.attack] = { set, ...splits[0], splits, featuresDir: s.dir };
+      const setHash = o.cache === false ? undefined : featureSetHash(set);
       for (const name of detectors) {
         const t0 = Date.now();
-        const key = o.cache === false ? undefined : detectCacheKey(set, { detector: name, repeats, reps, seed, trainFraction: profile.detect.trainFraction, leaky: o.leaky === true });
+        const key = setHash === undefined ? undefined : detectCacheKey(setHash, { detector: name, repeats, reps, seed, trainFraction: profile.detect.trainFraction, leaky: o.leaky === true });
         const hit = key === undefined ? undefined : readDetectCache<CachedRow>(key);
         if (hit) {
           const row = fromCached(hit, task, s.meta.attack);
