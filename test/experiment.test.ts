@@ -47,11 +47,17 @@ test("experiment: train, attack and features write exactly the folders the exper
     assert.equal(exp.modelDir, path.join(dir, "models", "smoke", "bright", "resnet-tiny"));
     assert.equal(exp.resultsDir, path.join(dir, "results", "smoke", "bright", "resnet-tiny"));
     assert.equal(exp.record(), undefined, "not trained yet");
+    assert.throws(() => exp.gate(), /No trained 'bright' model for profile smoke/);
+    assert.throws(() => experiment(task, PROFILES.smoke, { model: "resnet-tiny", seed: 2 }).requireTrained(), /Seed 2 of bright \(resnet-tiny@s2\) is not trained on the smoke profile: run notebooks\/02-training\.ipynb first/);
 
     const r = await exp.train({ epochs: 1, batchSize: 8, workers: 1, quiet: true });
     r.model.dispose();
     assert.equal(r.runDir, exp.modelDir);
     assert.equal(exp.record()?.file, path.join(exp.modelDir, "model.json"));
+    assert.equal(exp.requireTrained().file, exp.record()?.file);
+    // No gate for a user's own task: the fallback bar, read from the run record.
+    assert.equal(exp.gate().status, "no-gate");
+    assert.equal(exp.gate().n, r.test.n);
     const { model } = await exp.loadModel();
     model.dispose();
 

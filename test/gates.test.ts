@@ -230,6 +230,9 @@ test("restOnPassing, modelsVerdict: one rule on both sides; farBelowGate: near m
   assert.equal(natNone.text, "not testable here: model below its gate (cifar10 68.0% < 90.0%)");
   assert.equal(modelsVerdict({ medical: [meas(small)], natural: [], statistic: median, paper: "negative" }).text, "not testable here: no natural model in this run");
   assert.match(modelsVerdict({ medical: [meas([])], natural: [meas(large, natPass)], statistic: median, paper: "negative" }).text, /no measured values on the medical side/);
+  // Another comparison names its own sides (claim 2: multi-class minus binary).
+  assert.equal(modelsVerdict({ medical: [meas(small)], natural: [], statistic: median, paper: "negative", sides: ["multi-class", "binary"] }).text, "not testable here: no binary model in this run");
+  assert.throws(() => modelsVerdict({ medical: [meas([1, NaN])], natural: [meas(large, natPass)], statistic: median, paper: "negative", sides: ["multi-class", "binary"] }), /the multi-class side holds a non-finite value/);
   assert.equal(modelsVerdict({ medical: [meas(large)], natural: [meas(small, natPass)], statistic: median, paper: "negative" }).word, "does not hold");
   assert.throws(() => modelsVerdict({ medical: [meas([1, NaN])], natural: [meas(large, natPass)], statistic: median, paper: "negative" }), /non-finite value \(NaN\)/);
   // Items other than numbers (scored rows): the statistic sees whole items.

@@ -9,7 +9,7 @@
  * skilled one's task is trained again on shorter schedules until one matches (`role:
  * "skill-match"`): those models enter only the matched-skill comparison.
  */
-import { resolveProfile, type InputSizePlan, type Profile, type ProfileName } from "../config";
+import { resolveProfile, type InputSizePlan, type Profile } from "../config";
 import { bootstrapDifference, median, verdictOf, type Interval, type Verdict } from "../gates/verdict";
 import { clearlyBeatsMajority } from "../train/metrics";
 import { train } from "../train/trainer";

@@ -180,6 +180,11 @@ export interface ModelsInput<T = number> extends Omit<BootstrapOptions, "level" 
   readonly statistic: (items: readonly T[]) => number;
   readonly paper: "positive" | "negative";
   readonly digits?: number;
+  /**
+   * What the two sides are called in the verdict's words (default ["medical", "natural"]); another
+   * comparison over models, e.g. claim 2's multi-class minus binary, names its own.
+   */
+  readonly sides?: readonly [string, string];
 }
 
 /**
@@ -188,17 +193,18 @@ export interface ModelsInput<T = number> extends Omit<BootstrapOptions, "level" 
  * bootstrapped over the passing models and their items, and verdictOf judges it.
  */
 export function modelsVerdict<T = number>(o: ModelsInput<T>): Verdict {
-  if (!o.medical.length || !o.natural.length) return { word: "not testable here", text: `not testable here: no ${o.medical.length ? "natural" : "medical"} model in this run`, difference: null };
+  const [first, second] = o.sides ?? ["medical", "natural"];
+  if (!o.medical.length || !o.natural.length) return { word: "not testable here", text: `not testable here: no ${o.medical.length ? second : first} model in this run`, difference: null };
   const [m, n] = [restOnPassing(o.medical), restOnPassing(o.natural)];
   const [mc, nc] = [m, n].map((side) => side.passing.flatMap(clustersOf).filter((c) => c.length > 0));
   // Plain numbers are checked as bootstrapDifference checks them: a non-finite value is refused.
   if (mc.length && nc.length && typeof mc[0][0] === "number") {
-    check("medical", mc as unknown as Clusters);
-    check("natural", nc as unknown as Clusters);
+    check(first, mc as unknown as Clusters);
+    check(second, nc as unknown as Clusters);
   }
   const difference = mc.length && nc.length ? bootstrapDifferenceOf(mc, nc, o.statistic, { resamples: o.resamples, seed: o.seed ?? 0 }) : null;
   const v = verdictOf({ difference, paper: o.paper, gates: [...m.gates, ...n.gates], digits: o.digits });
-  if (v.word !== "not testable here" && (!mc.length || !nc.length)) return { word: "not testable here", text: `not testable here: no measured values on the ${!nc.length ? "natural" : "medical"} side`, difference: null };
+  if (v.word !== "not testable here" && (!mc.length || !nc.length)) return { word: "not testable here", text: `not testable here: no measured values on the ${!nc.length ? second : first} side`, difference: null };
   return naming(v, [...m.leftOut, ...n.leftOut].map((x) => x.gate));
 }
 

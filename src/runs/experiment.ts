@@ -16,8 +16,8 @@ import { resolveTask, type TaskSpec } from "../data";
 import { adversarialDir, attackTask, type TaskAttackOptions, type TaskAttackResult } from "../attacks";
 import { featuresDir, taskFeatures, type SavedFeatures } from "../features";
 import { detectTask, type DetectOptions, type TaskDetection } from "../detect";
-import { loadTrained, train, trainedRecord, type TrainOptions, type TrainResult } from "../train";
-import { farBelowGate, type GateResult } from "../gates";
+import { loadTrained, noTrainedModel, train, trainedRecord, type TrainOptions, type TrainResult } from "../train";
+import { farBelowGate, gateStatus, type GateResult } from "../gates";
 
 /** Options a stage takes, less what the experiment already fixed (task, profile, model). */
 type Stage<O> = Omit<O, "profile" | "model">;
@@ -78,6 +78,24 @@ export class Experiment {
   /** The saved run record (test metrics, settings), or undefined when not trained. */
   record(): ReturnType<typeof trainedRecord> {
     return trainedRecord(this.task.name, { profile: this.profile, model: this.model });
+  }
+
+  /**
+   * The saved run record, or an error naming what trains this model: for a replicate seed,
+   * notebook 02 (which trains profile.seeds seeds of every task that can pass its gate).
+   */
+  requireTrained(): NonNullable<ReturnType<typeof trainedRecord>> {
+    const rec = this.record();
+    if (rec) return rec;
+    if (this.seed === 0) throw noTrainedModel(this.task.name, this.profile.name);
+    throw new Error(
+      `Seed ${this.seed} of ${this.task.name} (${this.model}) is not trained on the ${this.profile.name} profile: run notebooks/02-training.ipynb first, which trains profile.seeds = ${this.profile.seeds} seeds per task (or train this one: mia.runs.experiment("${this.task.name}", "${this.profile.name}", { seed: ${this.seed} }).train()).`,
+    );
+  }
+
+  /** This model's quality gate, from its run record (no weights loaded); throws as requireTrained when untrained. */
+  gate(): GateResult {
+    return gateStatus(this.task.name, this.requireTrained().result);
   }
 
   /** The trained model, loaded and checked (the caller disposes it). */
