@@ -69,6 +69,33 @@ test("an opposite black-box gradient gives a surface in e1 - e2 (d2 really comes
   for (let k = 0; k < s.n; k++) for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) close(s.loss[k][i][j], closed(k, grid[i] - grid[j]), `image ${k} (${grid[i]}, ${grid[j]})`);
 });
 
+test("cache: a cached surface equals the computed one to the last digit; other weights, images or grid are other entries; a cut-short entry is recomputed", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mia-land-"));
+  const grid = [0, 1, 2.5];
+  const fresh = await lossLandscape(white, opposite, x, y, { grid, batchSize: 5 });
+  const first = await lossLandscape(white, opposite, x, y, { grid, batchSize: 5, cache: dir });
+  assert.equal(first.cached, false);
+  const again = await lossLandscape(white, opposite, x, y, { grid, batchSize: 5, cache: dir });
+  assert.equal(again.cached, true);
+  assert.deepEqual([again.grid, again.n, again.loss, again.mean], [fresh.grid, fresh.n, fresh.loss, fresh.mean], "cached = computed, every value");
+  assert.equal(fs.readdirSync(path.join(dir, "landscape")).length, 1);
+  // Another black box (same architecture, other weights), other images, another grid: new entries.
+  assert.equal((await lossLandscape(white, white, x, y, { grid, batchSize: 5, cache: dir })).cached, false, "other black-box weights");
+  const x2 = tf.tidy(() => tf.add(x, 1e-3) as tf.Tensor4D);
+  assert.equal((await lossLandscape(white, opposite, x2, y, { grid, batchSize: 5, cache: dir })).cached, false, "other images");
+  x2.dispose();
+  assert.equal((await lossLandscape(white, opposite, x, y, { grid: [0, 1], batchSize: 5, cache: dir })).cached, false, "another grid");
+  assert.equal(fs.readdirSync(path.join(dir, "landscape")).length, 4);
+  // A write cut short counts as absent, and is replaced.
+  for (const f of fs.readdirSync(path.join(dir, "landscape"))) fs.writeFileSync(path.join(dir, "landscape", f), '{"grid": [0, 1');
+  const redo = await lossLandscape(white, opposite, x, y, { grid, batchSize: 5, cache: dir });
+  assert.equal(redo.cached, false);
+  assert.deepEqual(redo.loss, fresh.loss);
+  assert.equal((await lossLandscape(white, opposite, x, y, { grid, batchSize: 5, cache: dir })).cached, true);
+  // Without `cache`, nothing is read or written.
+  assert.equal((await lossLandscape(white, opposite, x, y, { grid, batchSize: 5 })).cached, false);
+});
+
 test("sharpness and loss increase ratio: closed form, on and between grid points", async () => {
   const s = await lossLandscape(white, white, x, y, { grid: [0, 0.5, 1, 2] });
   const meanAt = (e: number) => VALUES.reduce((a, _, k) => a + closed(k, e), 0) / VALUES.length;

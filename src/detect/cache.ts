@@ -10,25 +10,18 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { cacheRoot, REPO_ROOT } from "../config/paths";
+import { REPO_ROOT } from "../config/paths";
+import { filesHash, moduleFile, readJsonCache, writeJsonCache } from "../config/json-cache";
 import type { FeatureSet } from "./types";
 
 let code: string | undefined;
 /** Hash of the code a detector result depends on (computed once per process). */
 function codeHash(): string {
-  if (code) return code;
-  const h = createHash("sha256");
-  const files = [
+  return (code ??= filesHash([
     ...fs.readdirSync(__dirname).filter((f) => /\.(js|ts)$/.test(f) && !f.endsWith(".d.ts")).sort().map((f) => path.join(__dirname, f)),
-    ...["features/deep", "train/metrics", "data/split"].map((m) => [".js", ".ts"].map((e) => path.join(__dirname, "..", m + e)).find((f) => fs.existsSync(f))!),
+    ...["features/deep", "train/metrics", "data/split"].map((m) => moduleFile(path.join(__dirname, ".."), m)),
     path.join(REPO_ROOT, "package-lock.json"),
-  ];
-  for (const f of files) {
-    if (!f || !fs.existsSync(f)) continue;
-    h.update(path.basename(f));
-    h.update(fs.readFileSync(f));
-  }
-  return (code = h.digest("hex"));
+  ]));
 }
 
 const bytes = (a: ArrayLike<number> | undefined): Buffer => (a === undefined ? Buffer.alloc(0) : Buffer.from(Float64Array.from(a).buffer));
@@ -52,30 +45,12 @@ export function detectCacheKey(setHash: string, settings: Record<string, unknown
   return h.digest("hex").slice(0, 32);
 }
 
-const fileOf = (key: string, dir?: string) => path.join(dir ?? cacheRoot(), "detect", `${key}.json`);
-
 /** The cached JSON value under `key`, or undefined (absent or unreadable). */
 export function readDetectCache<T>(key: string, dir?: string): T | undefined {
-  const file = fileOf(key, dir);
-  if (!fs.existsSync(file)) return undefined;
-  try {
-    return JSON.parse(fs.readFileSync(file, "utf8")) as T;
-  } catch {
-    return undefined; // a write cut short: computed again and replaced
-  }
+  return readJsonCache<T>("detect", key, { dir });
 }
 
-let warned = false;
-/** Store a value under `key` (written to a new name, then renamed). A cache that cannot be written only warns: the result is not lost. */
+/** Store a value under `key` (atomically). A cache that cannot be written only warns: the result is not lost. */
 export function writeDetectCache(key: string, value: unknown, dir?: string): void {
-  const file = fileOf(key, dir);
-  try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(value));
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    if (!warned) console.error(`[detect] results not cached (${e instanceof Error ? e.message : e}); set MIA_CACHE_DIR to a writable folder to reuse them`);
-    warned = true;
-  }
+  writeJsonCache("detect", key, value, { dir });
 }

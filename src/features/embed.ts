@@ -4,10 +4,8 @@
  * and deterministic, so a separation it shows is not an artefact of t-SNE's neighbourhoods.
  */
 import * as crypto from "node:crypto";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { PCA } from "ml-pca";
-import { cacheRoot } from "../config";
+import { readJsonCache, writeJsonCache } from "../config/json-cache";
 import { rng } from "../data/split";
 
 /** tsne-js 1.0.3 ships no types: the part of its API used here. */
@@ -93,20 +91,11 @@ export function tsneCached(x: ArrayLike<number>, n: number, d: number, o: TsneOp
   const h = crypto.createHash("sha256");
   h.update(JSON.stringify({ n, d, version, opts: Object.fromEntries(Object.entries(opts).sort()) }));
   h.update(Buffer.from(Float64Array.from(x).buffer));
-  const file = path.join(dir ?? cacheRoot(), "tsne", `${h.digest("hex").slice(0, 32)}.json`);
-  if (fs.existsSync(file)) {
-    try {
-      const j = JSON.parse(fs.readFileSync(file, "utf8")) as { data: number[]; kl: number; iterations: number };
-      if (Array.isArray(j.data) && j.data.length === 2 * n) return { n, k: 2, data: Float64Array.from(j.data), kl: j.kl, iterations: j.iterations, cached: true };
-    } catch {
-      // An unreadable entry (a write cut short) is recomputed and replaced.
-    }
-  }
+  const key = h.digest("hex").slice(0, 32);
+  const hit = readJsonCache<{ data: number[]; kl: number; iterations: number }>("tsne", key, { dir, valid: (j) => Array.isArray((j as { data?: unknown }).data) && (j as { data: unknown[] }).data.length === 2 * n });
+  if (hit) return { n, k: 2, data: Float64Array.from(hit.data), kl: hit.kl, iterations: hit.iterations, cached: true };
   const e = tsne(x, n, d, opts);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify({ data: Array.from(e.data), kl: e.kl, iterations: e.iterations }));
-  fs.renameSync(tmp, file);
+  writeJsonCache("tsne", key, { data: Array.from(e.data), kl: e.kl, iterations: e.iterations }, { dir });
   return { ...e, cached: false };
 }
 

@@ -5,9 +5,13 @@
  * the authors' script the perturbed images are NOT clipped to [0, 1]: the surface describes the
  * model's loss function around x, not valid images.
  */
+import { createHash } from "node:crypto";
+import * as path from "node:path";
 import { tf } from "../backend/tf";
 import type { Engine } from "../backend/engine";
 import { checkWhole } from "../config/check";
+import { filesHash, moduleFile, readJsonCache, writeJsonCache } from "../config/json-cache";
+import { REPO_ROOT } from "../config/paths";
 
 /** The paper's grid: {0, 0.5, ..., 7.5}/255 on both axes (16 x 16). */
 export const PAPER_GRID: readonly number[] = Array.from({ length: 16 }, (_, i) => i / 2);
@@ -21,6 +25,8 @@ export interface Surface {
   readonly loss: number[][][];
   /** mean[i][j]: loss averaged over the images. */
   readonly mean: number[][];
+  /** True when read from the cache (LandscapeOptions.cache) instead of computed. */
+  readonly cached?: boolean;
 }
 
 export interface LandscapeOptions {
@@ -28,7 +34,40 @@ export interface LandscapeOptions {
   readonly grid?: readonly number[];
   /** Images per forward / gradient pass (default 64). */
   readonly batchSize?: number;
+  /**
+   * Keep the surface in the result cache (default false): `true` under `<cacheRoot>/landscape/`
+   * (MIA_CACHE_DIR moves it), a string in that folder. The key hashes both models' weights, the
+   * images and labels, the grid, the batch size, the tfjs backend and this file's code, so a
+   * retrained model or changed images never read an old surface.
+   */
+  readonly cache?: boolean | string;
 }
+
+let code: string | undefined;
+const codeHash = () => (code ??= filesHash([moduleFile(__dirname, "landscape"), path.join(REPO_ROOT, "package-lock.json")]));
+
+/** The cache key of a surface: both models' weights (shapes and values, in order), the images, labels and settings. */
+async function landscapeKey(white: tf.LayersModel, black: tf.LayersModel, x: tf.Tensor4D, y: tf.Tensor1D, grid: readonly number[], batchSize: number): Promise<string> {
+  const h = createHash("sha256");
+  h.update(JSON.stringify({ v: 1, code: codeHash(), backend: tf.getBackend(), grid, batchSize, x: x.shape }));
+  const add = async (t: tf.Tensor) => {
+    const d = await t.data();
+    h.update(JSON.stringify(t.shape));
+    h.update(Buffer.from(d.buffer, d.byteOffset, d.byteLength));
+  };
+  for (const m of [white, black]) {
+    h.update("model");
+    for (const w of m.getWeights()) await add(w);
+  }
+  await add(x);
+  await add(y);
+  return h.digest("hex").slice(0, 32);
+}
+
+const isSurface = (n: number, g: number) => (v: unknown): boolean => {
+  const s = v as Partial<Surface>;
+  return s?.n === n && Array.isArray(s.grid) && s.grid.length === g && Array.isArray(s.loss) && s.loss.length === n && Array.isArray(s.mean) && s.mean.length === g && s.loss.every((l) => l.length === g && l.every((r) => r.length === g && r.every(Number.isFinite)));
+};
 
 /** Checks a grid of e values (/255): non-empty, finite, within [0, 255], strictly increasing. */
 export function validateGrid(grid: readonly number[]): number[] {
@@ -90,6 +129,12 @@ export async function lossLandscape(white: Engine, black: Engine, x: tf.Tensor4D
   const n = x.shape[0];
   if (n === 0) throw new Error("the loss landscape needs at least one image");
   if (y.rank !== 1 || y.shape[0] !== n) throw new Error(`labels must be a 1-D tensor of ${n} labels, got shape [${y.shape}]`);
+  const dir = typeof options.cache === "string" ? options.cache : undefined;
+  const key = options.cache ? await landscapeKey(white.model, black.model, x, y, grid, batchSize) : undefined;
+  if (key !== undefined) {
+    const hit = readJsonCache<Surface>("landscape", key, { dir, valid: isSurface(n, grid.length) });
+    if (hit) return { grid: hit.grid, n: hit.n, loss: hit.loss, mean: hit.mean, cached: true };
+  }
   const labels = Int32Array.from(await y.data());
   const g = grid.length;
   const points = n * g * g;
@@ -134,7 +179,8 @@ export async function lossLandscape(white: Engine, black: Engine, x: tf.Tensor4D
     tf.dispose([d1, ...(d2 ? [d2] : [])]);
   }
   const mean = Array.from({ length: g }, (_, i) => Array.from({ length: g }, (_, j) => loss.reduce((acc, l) => acc + l[i][j], 0) / n));
-  return { grid, n, loss, mean };
+  if (key !== undefined) writeJsonCache("landscape", key, { grid, n, loss, mean }, { dir });
+  return { grid, n, loss, mean, cached: false };
 }
 
 /** Linear interpolation position of v on the grid: lower index and weight of the upper one. */

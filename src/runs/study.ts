@@ -189,7 +189,7 @@ export async function runStudy(task: TaskSpec, o: StudyOptions = {}): Promise<St
     const n = Math.min(E.landscapeImages, x.shape[0]);
     const [xs, ys] = [x.slice(0, n), y.slice(0, n)];
     try {
-      const surface = await withEngine(model, (w) => withEngine(bb.model, (b) => lossLandscape(w, b, xs, ys, { grid: E.landscapeGrid })));
+      const surface = await withEngine(model, (w) => withEngine(bb.model, (b) => lossLandscape(w, b, xs, ys, { grid: E.landscapeGrid, cache: true })));
       const fig = plots.landscapeFigure({ [task.name]: surface }, { title: `Loss landscape: ${short}` });
       await plots.exportFigure(fig, { name: "study_loss-landscape", paper: "F-landscape", title: "Loss landscape", ...where }, { dir });
       const e1 = Math.min(1, E.landscapeGrid[E.landscapeGrid.length - 1]);

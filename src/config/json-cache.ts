@@ -1,0 +1,67 @@
+/**
+ * The project's keyed result caches (detector results, t-SNE maps, loss landscapes): one JSON file
+ * per entry, `<cacheRoot>/<kind>/<key>.json` (MIA_CACHE_DIR moves the root). The caller's key
+ * hashes everything the value depends on, so a stale entry is never read; this file only stores
+ * and reads. An entry that cannot be read or fails the caller's check (a write cut short, an older
+ * layout) counts as absent and is computed again; a cache that cannot be written warns once per
+ * kind and loses nothing (the value is still returned to the caller).
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { writeFileAtomic } from "./io";
+import { cacheRoot } from "./paths";
+
+/** The file of an entry. */
+export function jsonCacheFile(kind: string, key: string, dir?: string): string {
+  if (!/^[a-z][a-z0-9-]*$/.test(kind)) throw new Error(`jsonCacheFile: kind must be a lower-case folder name, got '${kind}'`);
+  if (!/^[0-9a-f]{8,64}$/.test(key)) throw new Error(`jsonCacheFile: key must be a hex digest, got '${key}'`);
+  return path.join(dir ?? cacheRoot(), kind, `${key}.json`);
+}
+
+/** The cached value under (kind, key), or undefined when absent, unreadable or refused by `valid`. */
+export function readJsonCache<T>(kind: string, key: string, o: { dir?: string; valid?: (v: unknown) => boolean } = {}): T | undefined {
+  const file = jsonCacheFile(kind, key, o.dir);
+  if (!fs.existsSync(file)) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch {
+    return undefined; // a write cut short: computed again and replaced
+  }
+  return o.valid && !o.valid(v) ? undefined : (v as T);
+}
+
+const warned = new Set<string>();
+/** Stores `value` under (kind, key), atomically; returns whether it was stored (an unwritable cache warns once per kind). */
+export function writeJsonCache(kind: string, key: string, value: unknown, o: { dir?: string } = {}): boolean {
+  const file = jsonCacheFile(kind, key, o.dir);
+  try {
+    writeFileAtomic(file, JSON.stringify(value));
+    return true;
+  } catch (e) {
+    if (!warned.has(kind)) console.error(`[${kind}] results not cached (${e instanceof Error ? e.message : e}); set MIA_CACHE_DIR to a writable folder to reuse them`);
+    warned.add(kind);
+    return false;
+  }
+}
+
+/**
+ * A hash of the files a cached result is computed by (compiled .js or .ts sources, absent ones
+ * skipped) and the locked dependency versions: part of every key, so changed code never reads an
+ * old result.
+ */
+export function filesHash(files: readonly string[]): string {
+  const h = createHash("sha256");
+  for (const f of files) {
+    if (!fs.existsSync(f)) continue;
+    h.update(path.basename(f));
+    h.update(fs.readFileSync(f));
+  }
+  return h.digest("hex");
+}
+
+/** `<dir>/<module>.js`, or `.ts` when running from the sources: the file a module was loaded from. */
+export function moduleFile(dir: string, module: string): string {
+  return [".js", ".ts"].map((e) => path.join(dir, module + e)).find((f) => fs.existsSync(f)) ?? path.join(dir, module + ".js");
+}
