@@ -61,6 +61,16 @@ export function filesHash(files: readonly string[]): string {
   return h.digest("hex");
 }
 
+/** Every source file (.js, or .ts when running from the sources; no .d.ts) below `dir`, sorted: a folder's code for filesHash. */
+export function codeFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .filter((f) => /\.(js|ts)$/.test(f) && !f.endsWith(".d.ts"))
+    .sort()
+    .map((f) => path.join(dir, f));
+}
+
 /** `<dir>/<module>.js`, or `.ts` when running from the sources: the file a module was loaded from. */
 export function moduleFile(dir: string, module: string): string {
   return [".js", ".ts"].map((e) => path.join(dir, module + e)).find((f) => fs.existsSync(f)) ?? path.join(dir, module + ".js");

@@ -9,8 +9,9 @@ import { createHash } from "node:crypto";
 import * as path from "node:path";
 import { tf } from "../backend/tf";
 import type { Engine } from "../backend/engine";
+import { addonPath } from "../backend/wasm-kernels/native";
 import { checkWhole } from "../config/check";
-import { filesHash, moduleFile, readJsonCache, writeJsonCache } from "../config/json-cache";
+import { codeFiles, filesHash, moduleFile, readJsonCache, writeJsonCache } from "../config/json-cache";
 import { REPO_ROOT } from "../config/paths";
 
 /** The paper's grid: {0, 0.5, ..., 7.5}/255 on both axes (16 x 16). */
@@ -44,7 +45,8 @@ export interface LandscapeOptions {
 }
 
 let code: string | undefined;
-const codeHash = () => (code ??= filesHash([moduleFile(__dirname, "landscape"), path.join(REPO_ROOT, "package-lock.json")]));
+/** This file, the backend that computes the gradients and forward passes (its TypeScript and the oneDNN addon), the locked dependencies. */
+const codeHash = () => (code ??= filesHash([moduleFile(__dirname, "landscape"), ...codeFiles(path.join(__dirname, "..", "backend")), addonPath(), path.join(REPO_ROOT, "package-lock.json")]));
 
 /** The cache key of a surface: both models' weights (shapes and values, in order), the images, labels and settings. */
 async function landscapeKey(white: tf.LayersModel, black: tf.LayersModel, x: tf.Tensor4D, y: tf.Tensor1D, grid: readonly number[], batchSize: number): Promise<string> {
