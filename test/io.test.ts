@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ioError, requireWritable, writeFileAtomic } from "../src/config";
+import { codeFiles, filesHash, ioError, jsonCacheFile, readJsonCache, requireWritable, writeFileAtomic, writeJsonCache } from "../src/config";
 import { customTask } from "../src/data";
 import { train } from "../src/train";
 import sharp from "sharp";
@@ -42,6 +42,41 @@ test("writeFileAtomic: replaces a file whole; on failure names the path, gives t
   fs.mkdirSync(ok, { recursive: true });
   requireWritable(ok);
   assert.deepEqual(fs.readdirSync(ok), [], "an existing folder is kept, without the probe");
+});
+
+test("json cache: round trip, refused or cut-short entries read as absent, an unwritable cache warns once and loses nothing; code hashes follow the files", () => {
+  const dir = tmp("mia-jcache-");
+  const key = "0123456789abcdef";
+  assert.equal(readJsonCache("tsne", key, { dir }), undefined);
+  assert.equal(writeJsonCache("tsne", key, { a: [1, 0.1 + 0.2] }, { dir }), true);
+  assert.deepEqual(readJsonCache("tsne", key, { dir }), { a: [1, 0.1 + 0.2] }, "numbers round-trip exactly");
+  assert.equal(readJsonCache("tsne", key, { dir, valid: (v) => Array.isArray((v as { b?: unknown }).b) }), undefined, "the caller's check refuses an older layout");
+  fs.writeFileSync(jsonCacheFile("tsne", key, dir), '{"a": [1');
+  assert.equal(readJsonCache("tsne", key, { dir }), undefined, "a write cut short");
+  assert.throws(() => jsonCacheFile("../x", key, dir), /kind must be a lower-case folder name/);
+  assert.throws(() => jsonCacheFile("tsne", "../../etc", dir), /key must be a hex digest/);
+  // A file where the kind's folder should be: not written, one warning, the caller goes on.
+  fs.writeFileSync(path.join(dir, "landscape"), "in the way");
+  const errors: string[] = [];
+  const orig = console.error;
+  console.error = (m: string) => errors.push(m);
+  try {
+    assert.equal(writeJsonCache("landscape", key, 1, { dir }), false);
+    assert.equal(writeJsonCache("landscape", key, 2, { dir }), false);
+  } finally {
+    console.error = orig;
+  }
+  assert.equal(errors.length, 1);
+  assert.match(errors[0], /^\[landscape\] results not cached \(Cannot write .*\); set MIA_CACHE_DIR/);
+  // Code hashes: every .js/.ts below a folder (no .d.ts), and a change to one changes the hash.
+  const code = path.join(dir, "code");
+  fs.mkdirSync(path.join(code, "sub"), { recursive: true });
+  for (const f of ["a.js", "sub/b.js", "c.d.ts", "d.map"]) fs.writeFileSync(path.join(code, f), f);
+  assert.deepEqual(codeFiles(code).map((f) => path.relative(code, f)), ["a.js", path.join("sub", "b.js")]);
+  const before = filesHash(codeFiles(code));
+  assert.equal(filesHash([...codeFiles(code), path.join(code, "absent.js")]), before, "absent files are skipped");
+  fs.writeFileSync(path.join(code, "sub", "b.js"), "changed");
+  assert.notEqual(filesHash(codeFiles(code)), before);
 });
 
 test("train refuses an unwritable models folder before the first epoch, naming it and the fix", async () => {
