@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DataFrame } from "danfojs";
 import sharp from "sharp";
-import { capacityFigure, classCountFigure, display, encodeBundle, figureHtml, heatmapRow, imageGridPng, imageRgb, inNotebook, learningCurveFigure, quantile, resizeMap, tableHtml } from "../src/plots";
+import { capacityFigure, classCountFigure, display, encodeBundle, figureHtml, heatmapRow, imageGridPng, imageRgb, inNotebook, learningCurveFigure, quantile, resizeMap, tableHtml, tableText } from "../src/plots";
 
 test("encodeBundle: bytes become base64, JSON mime types stay objects, other objects are refused", () => {
   const out = encodeBundle({
@@ -51,6 +51,19 @@ test("tableHtml: one header cell per column, one row per index label, values esc
   assert.ok(html.includes("<tr><th>x</th><td>&lt;a&gt;</td><td>0.99</td></tr>"));
   assert.ok(html.includes("<tr><th>y</th><td>b&amp;c</td><td>1</td></tr>"));
   assert.equal((html.match(/<tr>/g) ?? []).length, 3);
+});
+
+test("tableText: every row and every cell in full (danfojs' toString stops at 10 rows and 17 characters), numbers aligned right", () => {
+  const names = Array.from({ length: 12 }, (_, i) => `cxr3 · seed ${i}`);
+  const df = new DataFrame({ gate: names.map((_, i) => (i === 11 ? "BELOW by 0.002 (a long reason that must not be cut)" : "passes")), auc: names.map((_, i) => 0.9 + i / 1000) }, { index: names });
+  const text = tableText(df, { digits: 3, caption: "Seeds" });
+  const lines = text.split("\n");
+  assert.equal(lines[0], "Seeds");
+  assert.equal(lines.length, 3 + 12);
+  assert.ok(lines.some((l) => l.startsWith("cxr3 · seed 11") && l.includes("(a long reason that must not be cut)") && l.endsWith("0.911")));
+  assert.ok(lines[1].endsWith("  auc") && lines[1].includes("gate"));
+  assert.ok(lines.some((l) => / 0\.900$/.test(l)), "a column shares its decimals");
+  assert.ok(!lines.some((l) => l.includes("…")));
 });
 
 test("imageGridPng: each image lands in its cell, upscaled; a wrong-sized image is a clear error", async () => {

@@ -45,9 +45,27 @@ export function tableHtml(df: DataFrame, options: { digits?: number; caption?: s
   return `<table class="dataframe mia-table">${caption}<thead><tr><th></th>${cols}</tr></thead><tbody>\n${rows}\n</tbody></table>`;
 }
 
-/** Shows a DataFrame inline as an HTML table. */
+/**
+ * The same table as aligned plain text (what a notebook shows outside the browser and the CLI
+ * prints): every row and every cell in full, numbers right-aligned with the HTML table's decimals.
+ * danfojs' own toString cuts a frame to 10 rows and its cells to 17 characters, which hid seeds.
+ */
+export function tableText(df: DataFrame, options: { digits?: number; caption?: string } = {}): string {
+  const digits = options.digits ?? 4;
+  const values = df.values as unknown[][];
+  const decimals = df.columns.map((_, j) => columnDecimals(values.map((r) => r[j]), digits));
+  const header = ["", ...df.columns.map(String)];
+  const body = values.map((row, i) => [String(df.index[i]), ...row.map((v, j) => formatCell(v, decimals[j]))]);
+  const numeric = header.map((_, j) => j > 0 && values.length > 0 && values.every((r) => typeof r[j - 1] === "number"));
+  const width = header.map((h, j) => Math.max(h.length, ...body.map((r) => r[j].length)));
+  const line = (cells: string[]) => cells.map((c, j) => (numeric[j] ? c.padStart(width[j]) : c.padEnd(width[j]))).join("  ").trimEnd();
+  const rule = width.map((w) => "-".repeat(w)).join("  ");
+  return [...(options.caption ? [options.caption] : []), line(header), rule, ...body.map(line)].join("\n");
+}
+
+/** Shows a DataFrame inline as an HTML table (aligned plain text outside notebooks). */
 export function showTable(df: DataFrame, options: { digits?: number; caption?: string } = {}): void {
-  display({ "text/html": tableHtml(df, options), "text/plain": df.toString() });
+  display({ "text/html": tableHtml(df, options), "text/plain": tableText(df, options) });
 }
 
 /** Saves a DataFrame as figures/<name>.csv (with its index as the first column) and lists it in INDEX.md. */
