@@ -6,9 +6,9 @@
  * - `cpu`: the default for `make run`. Aimed at two hours on a 2-core machine with the wasm
  *   backend (64x64 inputs, a small ResNet, every training image, short schedules where a gate is
  *   out of reach anyway). Measured 2026-12-03 it was far over (training 93 minutes, the run more
- *   than 2 h 19 min: bench/results/cpu-make-run-2026-12-03.jsonl) and was cut; after the cuts
- *   set-up to notebook 04 sums to about 90 minutes from measured parts, 05-07 still to time
- *   (bench/results/cpu-make-run-2026-12-03b.jsonl).
+ *   than 2 h 19 min: bench/results/cpu-make-run-2026-12-03.jsonl) and was cut; a fresh clone then
+ *   took 1 h 36 min with 3 seeds of cxr, derm and cxr3 (2026-12-06, 2 free cores:
+ *   bench/results/cpu-make-run-2026-12-06.jsonl).
  * - `cpu-long`: `cpu` with the schedules that its gates need and the budget forbids: CIFAR-10
  *   for 50 epochs, 40 epochs (patience 8) for every other task, derm-5, three seeds in the
  *   input-size experiment. Many hours on 2 cores; its models live beside cpu's, not over them.
@@ -201,10 +201,10 @@ const CPU: Profile = Object.freeze({
   trainPerClass: null,
   testPerClass: null,
   epochs: 20,
-  // Three models per task for every model-dependent verdict (claims 1, 3, 4, 5). Tasks whose seed 0
-  // is far below its gate (here dr and CIFAR-10) get no replicates (runs.replicates), so the two
-  // extra seeds cost cxr and derm about 13 minutes of training (2026-12-06, 2 free cores) and
-  // minutes of attacks, detectors and measures in notebooks 03 and 05-07.
+  // Three models per task for every model-dependent verdict (claims 1-5). Tasks whose seed 0 is
+  // far below its gate (here dr and CIFAR-10) get no replicates (runs.replicates), so the two
+  // extra seeds cost cxr, derm and cxr3 about 20 minutes of training (2026-12-06, 2 free cores)
+  // and minutes of attacks, detectors and measures in notebooks 03-07.
   seeds: 3,
   patience: 5,
   // The budget goes to the models that can pass their gates here (cxr, derm: 20 epochs; cxr3
