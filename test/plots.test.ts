@@ -64,6 +64,10 @@ test("tableText: every row and every cell in full (danfojs' toString stops at 10
   assert.ok(lines[1].endsWith("  auc") && lines[1].includes("gate"));
   assert.ok(lines.some((l) => / 0\.900$/.test(l)), "a column shares its decimals");
   assert.ok(!lines.some((l) => l.includes("…")));
+  // Numbers of different widths end in one column; text starts in one.
+  const mixed = tableText(new DataFrame({ "test n": [624, 10000], gate: ["passes", "BELOW by 22.0%"] }, { index: ["cxr", "cifar10"] })).split("\n");
+  assert.deepEqual(mixed.slice(2), ["cxr         624  passes", "cifar10   10000  BELOW by 22.0%"]);
+  assert.equal(mixed[0], "         test n  gate");
 });
 
 test("imageGridPng: each image lands in its cell, upscaled; a wrong-sized image is a clear error", async () => {

@@ -26,6 +26,13 @@ function formatCell(v: unknown, decimals: number): string {
   return String(v);
 }
 
+/** Each row as its index label then its cells as shown: a column's numbers share its decimals (columnDecimals). */
+function formattedRows(df: DataFrame, digits: number): string[][] {
+  const values = df.values as unknown[][];
+  const decimals = df.columns.map((_, j) => columnDecimals(values.map((r) => r[j]), digits));
+  return values.map((row, i) => [String(df.index[i]), ...row.map((v, j) => formatCell(v, decimals[j]))]);
+}
+
 /**
  * An HTML table of the frame: header row of column names, one row per index label. Numbers in a
  * column share its decimals (at most `digits`, default 4, and no more than its values need); a
@@ -33,13 +40,9 @@ function formatCell(v: unknown, decimals: number): string {
  * value, use showPaperTable.
  */
 export function tableHtml(df: DataFrame, options: { digits?: number; caption?: string } = {}): string {
-  const digits = options.digits ?? 4;
   const cols = df.columns.map((c) => `<th>${escapeHtml(String(c))}</th>`).join("");
-  const index = df.index;
-  const values = df.values as unknown[][];
-  const decimals = df.columns.map((_, j) => columnDecimals(values.map((r) => r[j]), digits));
-  const rows = values
-    .map((row, i) => `<tr><th>${escapeHtml(String(index[i]))}</th>${row.map((v, j) => `<td>${escapeHtml(formatCell(v, decimals[j]))}</td>`).join("")}</tr>`)
+  const rows = formattedRows(df, options.digits ?? 4)
+    .map(([label, ...cells]) => `<tr><th>${escapeHtml(label)}</th>${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join("")}</tr>`)
     .join("\n");
   const caption = options.caption ? `<caption>${escapeHtml(options.caption)}</caption>` : "";
   return `<table class="dataframe mia-table">${caption}<thead><tr><th></th>${cols}</tr></thead><tbody>\n${rows}\n</tbody></table>`;
@@ -51,12 +54,10 @@ export function tableHtml(df: DataFrame, options: { digits?: number; caption?: s
  * danfojs' own toString cuts a frame to 10 rows and its cells to 17 characters, which hid seeds.
  */
 export function tableText(df: DataFrame, options: { digits?: number; caption?: string } = {}): string {
-  const digits = options.digits ?? 4;
   const values = df.values as unknown[][];
-  const decimals = df.columns.map((_, j) => columnDecimals(values.map((r) => r[j]), digits));
   const header = ["", ...df.columns.map(String)];
-  const body = values.map((row, i) => [String(df.index[i]), ...row.map((v, j) => formatCell(v, decimals[j]))]);
-  const numeric = header.map((_, j) => j > 0 && values.length > 0 && values.every((r) => typeof r[j - 1] === "number"));
+  const body = formattedRows(df, options.digits ?? 4);
+  const numeric = header.map((_, j) => j > 0 && values.every((r) => typeof r[j - 1] === "number"));
   const width = header.map((h, j) => Math.max(h.length, ...body.map((r) => r[j].length)));
   const line = (cells: string[]) => cells.map((c, j) => (numeric[j] ? c.padStart(width[j]) : c.padEnd(width[j]))).join("  ").trimEnd();
   const rule = width.map((w) => "-".repeat(w)).join("  ");
