@@ -304,8 +304,9 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
     ...CPU,
     name: "cpu-long",
     description: "cpu with the schedules its gates need: CIFAR-10 50 epochs, others 40; many hours on 2 cores",
-    // 15 epochs gave 84.3%; ResNet-20's 91.25% took He et al. 64k iterations (~180 epochs) on a
-    // step schedule; a cosine schedule reaches 90% in far fewer. 50 epochs: about 2.7 h alone.
+    // 15 epochs gave 84.3%, 30 gave 86.8% (2026-12-06, 7,476 s on a 2-core EPYC; the Xeon of the
+    // earlier runs is about 1.8x faster); ResNet-20's 91.25% took He et al. 64k iterations (~180
+    // epochs) on a step schedule. 50 epochs: 2.7-3.3 h alone; whether they reach 90% is not measured.
     recipeFor: Object.freeze({ cifar10: CIFAR_RECIPE(50) }),
     // derm, derm-3, derm-7 still improved in their last cpu epochs (best epoch 19, 15, 19 of 20).
     epochs: 40,
