@@ -137,3 +137,13 @@ export async function createEngine(model: tf.LayersModel, options: EngineOptions
   const pm = await pool.loadModel(model);
   return new PoolEngine(pool, pm, !options.pool);
 }
+
+/** Runs fn with an engine for `model` (createEngine) and closes the engine after, also when fn throws. */
+export async function withEngine<T>(model: tf.LayersModel, fn: (e: Engine) => Promise<T>, options: EngineOptions = {}): Promise<T> {
+  const e = await createEngine(model, options);
+  try {
+    return await fn(e);
+  } finally {
+    await e.close();
+  }
+}

@@ -17,7 +17,7 @@
  */
 import { createHash } from "node:crypto";
 import * as path from "node:path";
-import { createEngine, tf, type Engine } from "../backend";
+import { tf, withEngine } from "../backend";
 import { addonPath } from "../backend/wasm-kernels/native";
 import { codeFiles, filesHash, moduleFile, readJsonCache, writeJsonCache } from "../config/json-cache";
 import { REPO_ROOT } from "../config/paths";
@@ -64,14 +64,6 @@ export function gridUpTo(grid: readonly number[], e: number): number[] {
   return grid.slice(0, i + 1);
 }
 
-async function withEngine<T>(model: tf.LayersModel, fn: (e: Engine) => Promise<T>): Promise<T> {
-  const e = await createEngine(model);
-  try {
-    return await fn(e);
-  } finally {
-    await e.close();
-  }
-}
 
 let code: string | undefined;
 /** This file and the code it computes with: saliency, features, models, landscape, backend (and the addon), the locked dependencies. */

@@ -18,7 +18,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { createEngine, tf, type Engine } from "../backend";
+import { tf, withEngine } from "../backend";
 import { resolveProfile, type Profile, type ProfileName } from "../config";
 import { writeFileAtomic } from "../config/io";
 import { studyDir } from "../config/paths";
@@ -77,14 +77,6 @@ async function measure(what: string, log: (s: string) => void, f: () => Promise<
   }
 }
 
-async function withEngine<T>(model: tf.LayersModel, fn: (e: Engine) => Promise<T>): Promise<T> {
-  const e = await createEngine(model);
-  try {
-    return await fn(e);
-  } finally {
-    await e.close();
-  }
-}
 
 export async function runStudy(task: TaskSpec, o: StudyOptions = {}): Promise<StudySummary> {
   const t0 = Date.now();
