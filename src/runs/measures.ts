@@ -64,7 +64,6 @@ export function gridUpTo(grid: readonly number[], e: number): number[] {
   return grid.slice(0, i + 1);
 }
 
-
 let code: string | undefined;
 /** This file and the code it computes with: saliency, features, models, landscape, backend (and the addon), the locked dependencies. */
 const codeHash = () =>
@@ -117,7 +116,9 @@ export async function modelMeasures(model: tf.LayersModel, blackBox: tf.LayersMo
     const hit = readJsonCache<Stored>("measures", key, { dir, valid: isStored(x.shape[0], set.labels.length, n) });
     if (hit) return { ...hit, featureRows: hit.featureRows.map((r) => Float32Array.from(r)), cached: true };
   }
-  const spreads = await withEngine(model, async (e) => {
+  // One engine for the model serves the saliency maps and the landscape (a worker pool starts once).
+  const [xs, ys] = [x.slice(0, n), y.slice(0, n)];
+  const { spreads, surface } = await withEngine(model, async (e) => {
     const spreadOf = async (method: Attribution) => {
       const a = await method.attribute(x, y);
       const m = saliencyMap(a);
@@ -127,8 +128,9 @@ export async function modelMeasures(model: tf.LayersModel, blackBox: tf.LayersMo
         tf.dispose([a, m]);
       }
     };
-    return { spread: await spreadOf(new VanillaGradient(e)), spreadSmooth: await spreadOf(new SmoothGrad(e, { samples: o.smoothGradSamples, sigma })) };
-  });
+    const spreads = { spread: await spreadOf(new VanillaGradient(e)), spreadSmooth: await spreadOf(new SmoothGrad(e, { samples: o.smoothGradSamples, sigma })) };
+    return { spreads, surface: await withEngine(blackBox, (b) => lossLandscape(e, b, xs, ys, { grid, cache: o.cache })) };
+  }).finally(() => tf.dispose([xs, ys]));
   const shape = set.shape as [number, number, number, number];
   const [xc, xa] = [tf.tensor4d(set.clean, shape), tf.tensor4d(set.adversarial, shape)];
   const shifts = await representationShift(model, xc, xa, o.stage).finally(() => tf.dispose([xc, xa]));
@@ -137,8 +139,6 @@ export async function modelMeasures(model: tf.LayersModel, blackBox: tf.LayersMo
   const [nf, df] = [feats[0].shape[0], feats[0].shape[1]!];
   tf.dispose(feats);
   const featureRows = Array.from({ length: nf }, (_, i) => f.slice(i * df, (i + 1) * df));
-  const [xs, ys] = [x.slice(0, n), y.slice(0, n)];
-  const surface = await withEngine(model, (w) => withEngine(blackBox, (b) => lossLandscape(w, b, xs, ys, { grid, cache: o.cache }))).finally(() => tf.dispose([xs, ys]));
   const out = { ...spreads, featureRows, shifts: shifts.activation, rise: sharpnessPerImage(surface, o.e1) };
   if (key) writeJsonCache("measures", key, { ...out, featureRows: featureRows.map((r) => Array.from(r)) }, { dir });
   return { ...out, cached: false };
