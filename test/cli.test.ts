@@ -122,7 +122,7 @@ test("mia train: trains a task, reports JSON metrics, reuses the finished run; b
   const args = ["train", "--npz", npz, "--name", "bright", "--channels", "1", "--profile", "smoke", "--model", "resnet-tiny", "--epochs", "6", "--batch", "8", "--lr", "0.003", "--out", path.join(dir, "runs"), "--json"];
   const r = mia(args);
   assert.equal(r.code, 0, r.err);
-  const j = JSON.parse(r.out) as { reused: boolean; epochs: number; test: { accuracy: number; majorityAccuracy: number; confusion: number[][] }; runDir: string };
+  const j = JSON.parse(r.out) as { reused: boolean; epochs: number; imageSize: number; test: { accuracy: number; majorityAccuracy: number; confusion: number[][] }; runDir: string };
   assert.equal(j.reused, false);
   assert.equal(j.epochs, 6);
   assert.ok(j.test.accuracy >= 0.9 && j.test.majorityAccuracy === 0.5, JSON.stringify(j.test));
@@ -135,6 +135,20 @@ test("mia train: trains a task, reports JSON metrics, reuses the finished run; b
   const changed = mia(args.map((a, i) => (args[i - 1] === "--epochs" ? "7" : a)));
   assert.equal(changed.code, 1);
   assert.match(changed.err, /used other settings:[\s\S]*epochs: saved 6, now 7[\s\S]*--force/);
+  // --size: another input side is another run, refused over the saved one and trained elsewhere.
+  const side = j.imageSize;
+  assert.ok(side > 8, `smoke's side ${side}`);
+  const resized = mia([...args, "--size", "8"]);
+  assert.equal(resized.code, 1);
+  assert.match(resized.err, new RegExp(`imageSize: saved ${side}, now 8`));
+  const small = mia([...args.map((a, i) => (args[i - 1] === "--out" ? path.join(dir, "runs8") : a)), "--size", "8"]);
+  assert.equal(small.code, 0, small.err);
+  const s8 = JSON.parse(small.out) as { imageSize: number; runDir: string };
+  assert.equal(s8.imageSize, 8);
+  const saved = JSON.parse(fs.readFileSync(path.join(s8.runDir, "model.json"), "utf8")) as { modelTopology: { config: { layers: Array<{ config: { batch_input_shape?: number[] } }> } } };
+  const input = saved.modelTopology.config.layers[0].config.batch_input_shape;
+  assert.deepEqual(input?.slice(1, 3), [8, 8]);
+  assert.equal(mia([...args, "--size", "4"]).code, 2);
   assert.equal(mia(["train", "--task", "cxr", "--model", "resnet7"]).code, 2);
   assert.equal(mia(["train", "--task", "cxr", "--epochs", "0"]).code, 2);
   assert.equal(mia(["train", "--task", "nope"]).code, 2);

@@ -22,6 +22,7 @@ Options:
   --model M              resnet20-s2, resnet20, resnet18, resnet50, resnet<6n+2>[-w<W>][-s<S>],
                          cnn-w<W>-d<D>, ... (default: the profile's)
   --epochs N             (default: the profile's)
+  --size N               input side in pixels (default: the profile's; CIFAR-10's native side is 32)
   --batch N              batch size (default: the profile's)
   --optimizer adam|sgd   (default adam)
   --lr X                 learning rate (default 0.001; cosine decay with a short warm-up)
@@ -48,6 +49,7 @@ export async function runTrain(argv: string[]): Promise<void> {
       ...TASK_OPTIONS,
       ...RUN_OPTIONS,
       epochs: { type: "string" },
+      size: { type: "string" },
       batch: { type: "string" },
       optimizer: { type: "string" },
       lr: { type: "string" },
@@ -64,7 +66,10 @@ export async function runTrain(argv: string[]): Promise<void> {
   );
   if (!v) return;
   const task = registeredTaskFrom(v);
-  const profile = profileOption(v.profile);
+  const size = positive(v.size, "--size", 8);
+  // Another input side is another run (the run record keeps imageSize; a saved run at another
+  // side is refused, not reused).
+  const profile = size === undefined ? profileOption(v.profile) : { ...profileOption(v.profile), imageSize: size };
   const lr = v.lr === undefined ? undefined : Number(v.lr);
   if (lr !== undefined && !(lr > 0)) throw new UsageError(`--lr must be a positive number, got '${v.lr}'`);
   if (v.optimizer !== undefined && v.optimizer !== "adam" && v.optimizer !== "sgd") throw new UsageError(`--optimizer must be adam or sgd, got '${v.optimizer}'`);
@@ -112,6 +117,7 @@ export async function runTrain(argv: string[]): Promise<void> {
     task: task.name,
     profile: profile.name,
     model: r.key.model,
+    imageSize: r.key.imageSize,
     runDir: r.runDir,
     reused: r.reused,
     engine: r.engine,
