@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { codeFiles, filesHash, ioError, jsonCacheFile, readJsonCache, requireWritable, writeFileAtomic, writeJsonCache } from "../src/config";
+import { CacheKey, codeFiles, filesHash, ioError, jsonCacheFile, readJsonCache, requireWritable, writeFileAtomic, writeJsonCache } from "../src/config";
 import { customTask } from "../src/data";
 import { train } from "../src/train";
 import sharp from "sharp";
@@ -77,6 +77,32 @@ test("json cache: round trip, refused or cut-short entries read as absent, an un
   assert.equal(filesHash([...codeFiles(code), path.join(code, "absent.js")]), before, "absent files are skipped");
   fs.writeFileSync(path.join(code, "sub", "b.js"), "changed");
   assert.notEqual(filesHash(codeFiles(code)), before);
+});
+
+test("CacheKey: equal inputs give equal keys; a changed value, shape, header, label or model order gives another", async () => {
+  const t = (shape: number[], v: number[]) => ({ shape, data: async () => Float32Array.from(v) });
+  const model = (...ws: ReturnType<typeof t>[]) => ({ getWeights: () => ws });
+  const a = model(t([2, 2], [1, 2, 3, 4]), t([1], [5]));
+  const b = model(t([4], [1, 2, 3, 4]), t([1], [5])); // the same bytes in another shape
+  const key = async (header: unknown, models: ReturnType<typeof model>[], x = t([2], [0.5, 0.25]), label = "x") => {
+    const k = await new CacheKey(header).weights(...models);
+    return (await k.text(label).tensor(x)).digest();
+  };
+  const base = await key({ v: 1 }, [a, b]);
+  assert.match(base, /^[0-9a-f]{32}$/);
+  assert.equal(await key({ v: 1 }, [model(t([2, 2], [1, 2, 3, 4]), t([1], [5])), b]), base, "equal inputs, equal keys");
+  const others = [
+    await key({ v: 2 }, [a, b]),
+    await key({ v: 1 }, [b, a]),
+    await key({ v: 1 }, [a, a]),
+    await key({ v: 1 }, [a, b], t([2], [0.5, 0.2500001])),
+    await key({ v: 1 }, [a, b], t([1, 2], [0.5, 0.25])),
+    await key({ v: 1 }, [a, b], undefined, "y"),
+  ];
+  assert.equal(new Set([base, ...others]).size, 1 + others.length, "each change gives its own key");
+  // Typed arrays that view part of a buffer hash only their own bytes.
+  const whole = new Float32Array([9, 1, 2, 9]);
+  assert.equal(new CacheKey(0).array([2], whole.subarray(1, 3)).digest(), new CacheKey(0).array([2], Float32Array.from([1, 2])).digest());
 });
 
 test("train refuses an unwritable models folder before the first epoch, naming it and the fix", async () => {

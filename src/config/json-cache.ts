@@ -75,3 +75,45 @@ export function codeFiles(dir: string): string[] {
 export function moduleFile(dir: string, module: string): string {
   return [".js", ".ts"].map((e) => path.join(dir, module + e)).find((f) => fs.existsSync(f)) ?? path.join(dir, module + ".js");
 }
+
+/** What CacheKey hashes of a tensor (tf.Tensor fits; this floor does not import tfjs). */
+export interface HashableTensor {
+  readonly shape: readonly number[];
+  data(): Promise<ArrayBufferView>;
+}
+
+/**
+ * A cache key built from a JSON header (settings, code hash, backend), models' weights and
+ * arrays: each array adds its shape and its bytes, so equal keys mean equal inputs bit for bit.
+ * `digest()` gives the 32-hex-digit key of readJsonCache / writeJsonCache.
+ */
+export class CacheKey {
+  private readonly h = createHash("sha256");
+  constructor(header: unknown) {
+    this.h.update(JSON.stringify(header));
+  }
+  /** A separator or label (e.g. "model"), so adjacent parts cannot run into each other. */
+  text(s: string): this {
+    this.h.update(s);
+    return this;
+  }
+  array(shape: readonly number[], d: ArrayBufferView): this {
+    this.h.update(JSON.stringify(shape));
+    this.h.update(Buffer.from(d.buffer, d.byteOffset, d.byteLength));
+    return this;
+  }
+  async tensor(t: HashableTensor): Promise<this> {
+    return this.array(t.shape, await t.data());
+  }
+  /** Every weight of each model, in order, after a "model" label. */
+  async weights(...models: ReadonlyArray<{ getWeights(): HashableTensor[] }>): Promise<this> {
+    for (const m of models) {
+      this.text("model");
+      for (const w of m.getWeights()) await this.tensor(w);
+    }
+    return this;
+  }
+  digest(): string {
+    return this.h.digest("hex").slice(0, 32);
+  }
+}

@@ -11,6 +11,7 @@ import { tf } from "../backend/tf";
 import { resolveProfile, type Profile, type ProfileName } from "../config";
 import { writeNpy } from "../data/npy";
 import { requireWritable, writeFileAtomic } from "../config/io";
+import { CacheKey } from "../config/json-cache";
 import { readJsonFile as readJson, readNpyFile as readArray } from "../data/files";
 import { advPartition } from "../data/split";
 import { FEATURE_LAYER } from "../models/head";
@@ -168,9 +169,7 @@ export function readFeatureSet(dir: string): SavedFeatures {
 
 /** A stable identity for a model's weights (when no savedAt is at hand). */
 async function weightsKey(model: tf.LayersModel): Promise<string> {
-  const h = createHash("sha256");
-  for (const w of model.getWeights()) h.update(new Uint8Array(((await w.data()) as Float32Array).slice().buffer));
-  return h.digest("hex").slice(0, 16);
+  return (await new CacheKey({ v: 1 }).weights(model)).digest().slice(0, 16);
 }
 
 export interface ExtractOptions {

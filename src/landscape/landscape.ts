@@ -5,13 +5,12 @@
  * the authors' script the perturbed images are NOT clipped to [0, 1]: the surface describes the
  * model's loss function around x, not valid images.
  */
-import { createHash } from "node:crypto";
 import * as path from "node:path";
 import { tf } from "../backend/tf";
 import type { Engine } from "../backend/engine";
 import { addonPath } from "../backend/wasm-kernels/native";
 import { checkWhole } from "../config/check";
-import { codeFiles, filesHash, moduleFile, readJsonCache, writeJsonCache } from "../config/json-cache";
+import { CacheKey, codeFiles, filesHash, moduleFile, readJsonCache, writeJsonCache } from "../config/json-cache";
 import { REPO_ROOT } from "../config/paths";
 
 /** The paper's grid: {0, 0.5, ..., 7.5}/255 on both axes (16 x 16). */
@@ -50,20 +49,10 @@ const codeHash = () => (code ??= filesHash([moduleFile(__dirname, "landscape"), 
 
 /** The cache key of a surface: both models' weights (shapes and values, in order), the images, labels and settings. */
 async function landscapeKey(white: tf.LayersModel, black: tf.LayersModel, x: tf.Tensor4D, y: tf.Tensor1D, grid: readonly number[], batchSize: number): Promise<string> {
-  const h = createHash("sha256");
-  h.update(JSON.stringify({ v: 1, code: codeHash(), backend: tf.getBackend(), grid, batchSize, x: x.shape }));
-  const add = async (t: tf.Tensor) => {
-    const d = await t.data();
-    h.update(JSON.stringify(t.shape));
-    h.update(Buffer.from(d.buffer, d.byteOffset, d.byteLength));
-  };
-  for (const m of [white, black]) {
-    h.update("model");
-    for (const w of m.getWeights()) await add(w);
-  }
-  await add(x);
-  await add(y);
-  return h.digest("hex").slice(0, 32);
+  const k = await new CacheKey({ v: 1, code: codeHash(), backend: tf.getBackend(), grid, batchSize, x: x.shape }).weights(white, black);
+  await k.tensor(x);
+  await k.tensor(y);
+  return k.digest();
 }
 
 const isSurface = (n: number, g: number) => (v: unknown): boolean => {

@@ -15,11 +15,10 @@
  * tfjs backend and the code that computes them. A retrained model, another set or changed code
  * never reads an old entry.
  */
-import { createHash } from "node:crypto";
 import * as path from "node:path";
 import { tf, withEngine } from "../backend";
 import { addonPath } from "../backend/wasm-kernels/native";
-import { codeFiles, filesHash, moduleFile, readJsonCache, writeJsonCache } from "../config/json-cache";
+import { CacheKey, codeFiles, filesHash, moduleFile, readJsonCache, writeJsonCache } from "../config/json-cache";
 import { REPO_ROOT } from "../config/paths";
 import { loadAdversarialSet } from "../attacks";
 import { representationShift } from "../features";
@@ -75,22 +74,10 @@ const codeHash = () =>
   ]));
 
 async function measuresKey(model: tf.LayersModel, blackBox: tf.LayersModel, x: tf.Tensor4D, y: tf.Tensor1D, set: { clean: Float32Array; adversarial: Float32Array; shape: readonly number[] }, settings: unknown): Promise<string> {
-  const h = createHash("sha256");
-  h.update(JSON.stringify({ v: 1, code: codeHash(), backend: tf.getBackend(), settings }));
-  const bytes = (shape: readonly number[], d: ArrayLike<number> & { buffer: ArrayBufferLike; byteOffset: number; byteLength: number }) => {
-    h.update(JSON.stringify(shape));
-    h.update(Buffer.from(d.buffer, d.byteOffset, d.byteLength));
-  };
-  for (const m of [model, blackBox]) {
-    h.update("model");
-    for (const w of m.getWeights()) bytes(w.shape, (await w.data()) as Float32Array);
-  }
-  bytes(x.shape, (await x.data()) as Float32Array);
-  bytes(y.shape, (await y.data()) as Int32Array);
-  h.update("set");
-  bytes(set.shape, set.clean);
-  bytes(set.shape, set.adversarial);
-  return h.digest("hex").slice(0, 32);
+  const k = await new CacheKey({ v: 1, code: codeHash(), backend: tf.getBackend(), settings }).weights(model, blackBox);
+  await k.tensor(x);
+  await k.tensor(y);
+  return k.text("set").array(set.shape, set.clean).array(set.shape, set.adversarial).digest();
 }
 
 type Stored = Omit<ModelMeasures, "featureRows" | "cached"> & { featureRows: number[][] };
