@@ -307,6 +307,8 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
     // 15 epochs gave 84.3%, 30 gave 86.8% (2026-12-06, 7,476 s on a 2-core EPYC; the Xeon of the
     // earlier runs is about 1.8x faster); ResNet-20's 91.25% took He et al. 64k iterations (~180
     // epochs) on a step schedule. 50 epochs: 2.7-3.3 h alone; whether they reach 90% is not measured.
+    // Not the input: plain resnet20 at the native 32x32, 30 epochs of this recipe, gave 86.1%
+    // (2026-12-07, bench/results/cifar10-cpu-long-30ep-resnet20-32px-2026-12-07.jsonl).
     recipeFor: Object.freeze({ cifar10: CIFAR_RECIPE(50) }),
     // derm, derm-3, derm-7 still improved in their last cpu epochs (best epoch 19, 15, 19 of 20).
     epochs: 40,
