@@ -11,7 +11,8 @@
  *   bench/results/cpu-make-run-2026-12-06.jsonl).
  * - `cpu-long`: `cpu` with the schedules that its gates need and the budget forbids: CIFAR-10
  *   for 50 epochs, 40 epochs for every other task, each schedule run to its end (no early
- *   stop), derm-5, three seeds in the input-size experiment. Many hours on 2 cores; its models live beside cpu's, not over them.
+ *   stop), derm-5, three seeds in the input-size experiment. Many hours on 2 cores; its models
+ *   live beside cpu's, not over them.
  * - `paper`: the paper's settings (224x224 inputs, ResNet-50, full grids). Meant for a GPU:
  *   the webgpu backend on a hardware adapter (or `@tensorflow/tfjs-node-gpu` where its CUDA 11.2
  *   libtensorflow loads).
@@ -318,8 +319,8 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
     // so a gate missed here is not missed for want of the low-rate epochs a cosine decay exists
     // for. With patience 8, derm-3 stopped at epoch 26 of 40 (best 18, test AUC 0.889) while its
     // rate was still 31% of its peak and validation AUC wandered by +-0.01 from epoch to epoch.
-    // Run to the end it kept epoch 33: test AUC 0.886, validation flat at 0.90-0.907 (2026-12-07),
-    // so for derm-3 the schedule was not what was missing (README, Quality gates).
+    // Run to the end it kept epoch 33: test AUC 0.886, validation at 0.896-0.907 from epoch 25 on
+    // (2026-12-07), so for derm-3 the schedule was not what was missing (README, Quality gates).
     patience: 0,
     tasks: Object.freeze({ ...CPU.tasks, multiclass: ["cxr3", "derm-3", "derm-5", "derm-7"] }),
     // Three seeds per (task, size): the verdict's interval spans models, not only images.
