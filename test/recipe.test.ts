@@ -32,6 +32,21 @@ test("trainSettings: explicit options beat the task's recipe, which beats the pr
   assert.throws(() => trainSettings("cifar10", { ...profile, recipeFor: { cifar10: { optimizer: { weightDecay: 2 } } } }), /weightDecay must be in \[0, 1\)/);
 });
 
+test("early stopping: a cosine schedule runs to its end; the profile's patience applies to constant schedules; an explicit patience on a cosine schedule is refused", () => {
+  const profile: Profile = { ...PROFILES.smoke, patience: 5 };
+  assert.equal(trainSettings("cxr", profile).optimizer.schedule, "cosine");
+  assert.equal(trainSettings("cxr", profile).patience, 0, "the default cosine schedule ignores the profile's patience");
+  assert.equal(trainSettings("cxr", profile, { patience: 0 }).patience, 0);
+  assert.throws(() => trainSettings("cxr", profile, { patience: 3 }), /patience 3 would stop a cosine schedule.*--patience 0/s);
+  assert.throws(() => trainSettings("cifar10", { ...profile, recipeFor: { cifar10: { patience: 4 } } }), /patience 4 would stop a cosine schedule/);
+  const constant = { optimizer: { schedule: "constant" as const } };
+  assert.equal(trainSettings("cxr", profile, constant).patience, 5, "a constant schedule takes the profile's patience");
+  assert.equal(trainSettings("cxr", profile, { ...constant, patience: 2 }).patience, 2);
+  assert.throws(() => trainSettings("cxr", profile, { patience: 1.5 }), /patience/);
+  // Every profile's own recipes are valid under the rule (none sets a patience on a cosine schedule).
+  for (const p of Object.values(PROFILES)) for (const t of [...p.tasks.medical, ...p.tasks.natural, ...p.tasks.multiclass]) assert.equal(trainSettings(t, p).patience, 0, `${p.name}/${t}`);
+});
+
 test("crop-flip augmentation: every image is the original shifted by whole pixels (zeros shifted in), maybe flipped", async () => {
   const n = 12;
   const side = 16;

@@ -28,8 +28,10 @@ Options:
   --lr X                 learning rate (default 0.001; cosine decay with a short warm-up)
   --no-augment           no flips / rotations / shifts / zoom
   --class-weights balanced|none   (default balanced)
-  --monitor auc|loss|accuracy     validation metric for early stopping (default auc)
-  --patience N           stop after N epochs without improvement (default: the profile's; 0 = never)
+  --monitor auc|loss|accuracy     validation metric that picks the kept epoch (default auc)
+  --patience N           stop after N epochs without improvement (0 = never); constant schedules
+                         only (--pretrained's fine-tuning): a cosine schedule runs all its epochs
+                         and keeps the best validation epoch
   --seed N               (default 0)
   --pretrained imagenet  fine-tune Keras' ImageNet ResNet-50 (mia weights --fetch resnet50-imagenet)
                          with the paper's recipe (SGD momentum 0.9, lr 1e-4, batch 32) unless
