@@ -209,9 +209,10 @@ const CPU: Profile = Object.freeze({
   // extra seeds cost cxr, derm and cxr3 about 20 minutes of training (2026-12-06, 2 free cores)
   // and minutes of attacks, detectors and measures in notebooks 03-07.
   seeds: 3,
-  // Every schedule here is cosine, which runs to its end (train.patienceFor); patience 5 had
-  // stopped cxr3 at epoch 10 of 20 and derm's seeds 1 and 2 at 11 (2026-12-06).
-  patience: 0,
+  // Early stopping for constant schedules only (--pretrained's fine-tuning). Every recipe here is
+  // cosine, which runs all its epochs and keeps the best validation epoch (train.patienceFor):
+  // this patience had stopped cxr3 at epoch 10 of 20 and derm's seeds 1 and 2 at 11 (2026-12-06).
+  patience: 5,
   // The budget goes to the models that can pass their gates here (cxr, derm: 20 epochs; cxr3
   // stops early by itself). The others cannot on this profile and train only as long as their
   // analyses need a model to measure, their verdicts reading "not testable here":
@@ -319,13 +320,12 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
     // derm, derm-3, derm-7 still improved in their last cpu epochs (best epoch 19, 15, 19 of 20).
     epochs: 40,
     seeds: 3,
-    // No early stop: each cosine schedule runs to its end and the best validation epoch is kept,
+    // Each cosine schedule runs to its end and the best validation epoch is kept (train.patienceFor),
     // so a gate missed here is not missed for want of the low-rate epochs a cosine decay exists
     // for. With patience 8, derm-3 stopped at epoch 26 of 40 (best 18, test AUC 0.889) while its
     // rate was still 31% of its peak and validation AUC wandered by +-0.01 from epoch to epoch.
     // Run to the end it kept epoch 33: test AUC 0.886, validation at 0.896-0.907 from epoch 25 on
     // (2026-12-07), so for derm-3 the schedule was not what was missing (README, Quality gates).
-    patience: 0,
     tasks: Object.freeze({ ...CPU.tasks, multiclass: ["cxr3", "derm-3", "derm-5", "derm-7"] }),
     // Three seeds per (task, size): the verdict's interval spans models, not only images.
     inputSize: Object.freeze({ ...CPU_INPUT_SIZE, sizes: [32, 64, 128], epochs: 8, seeds: 3 }),
