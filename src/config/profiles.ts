@@ -213,8 +213,8 @@ const CPU: Profile = Object.freeze({
   // cosine, which runs all its epochs and keeps the best validation epoch (train.patienceFor):
   // this patience had stopped cxr3 at epoch 10 of 20 and derm's seeds 1 and 2 at 11 (2026-12-06).
   patience: 5,
-  // The budget goes to the models that can pass their gates here (cxr, derm: 20 epochs; cxr3
-  // stops early by itself). The others cannot on this profile and train only as long as their
+  // The budget goes to the models that can pass their gates here (cxr, derm, cxr3: 20 epochs).
+  // The others cannot on this profile and train only as long as their
   // analyses need a model to measure, their verdicts reading "not testable here":
   // - CIFAR-10 at 64x64 (upsampled, the medical tasks' size) with CIFAR's own recipe (SGD, weight
   //   decay, crop/flip): one epoch over the 45,000 images costs 200-240 s on 2 cores; 15 epochs
