@@ -42,7 +42,7 @@ test("early stopping: a cosine schedule runs to its end; the profile's patience 
   const constant = { optimizer: { schedule: "constant" as const } };
   assert.equal(trainSettings("cxr", profile, constant).patience, 5, "a constant schedule takes the profile's patience");
   assert.equal(trainSettings("cxr", profile, { ...constant, patience: 2 }).patience, 2);
-  assert.throws(() => trainSettings("cxr", profile, { patience: 1.5 }), /patience/);
+  assert.throws(() => trainSettings("cxr", profile, { patience: 1.5 }), /patience must be a whole number >= 0, got 1.5/, "a bad value is refused as such, before the schedule rule");
   // Every profile's own recipes are valid under the rule (none sets a patience on a cosine schedule).
   for (const p of Object.values(PROFILES)) for (const t of [...p.tasks.medical, ...p.tasks.natural, ...p.tasks.multiclass]) assert.equal(trainSettings(t, p).patience, 0, `${p.name}/${t}`);
 });
