@@ -1,13 +1,15 @@
 /**
  * The closed-form batch-norm gradient (src/models/batchnorm.ts) against tfjs-layers' own graph
  * (MIA_FUSED_BN=0), on the cpu backend (an independent implementation of every kernel) and on
- * wasm: the loss, dL/dx, dL/dgamma, dL/dbeta and the moving averages agree to float rounding.
+ * wasm, where the oneDNN addon runs it as two native kernels (MiaBatchNormStats, MiaBatchNormGrad)
+ * and without the addon as tfjs ops: the loss, dL/dx, dL/dgamma, dL/dbeta and the moving averages
+ * agree to float rounding. The native kernels are also checked against a float64 reference.
  */
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import "@tensorflow/tfjs-backend-wasm";
 import { tf } from "../src/backend";
-import { registerWasmKernels } from "../src/backend/wasm-kernels";
+import { nativeBatchNormTraining, nativeCounts, nativeStatus, registerWasmKernels, runBatchNormGrad, runBatchNormStats, useNative } from "../src/backend/wasm-kernels";
 import { BatchNormalization, batchNormalization } from "../src/models";
 import { rng } from "../src/data/split";
 
@@ -57,9 +59,22 @@ after(async () => {
   await tf.setBackend("cpu");
 });
 
-for (const backend of ["cpu", "wasm"])
-  test(`batch norm in training: the closed-form gradient equals tfjs-layers' graph on ${backend}`, async () => {
-    const fused = await run(backend, true);
+const native = nativeStatus().available;
+for (const [backend, addon] of [["cpu", false], ["wasm", false], ["wasm", true]] as const)
+  test(`batch norm in training: the closed-form gradient equals tfjs-layers' graph on ${backend}${backend === "wasm" ? (addon ? " with the native kernels" : " as tfjs ops") : ""}`, { skip: addon && !native ? `no oneDNN addon: ${nativeStatus().detail}` : false }, async () => {
+    useNative(addon);
+    const before = nativeCounts();
+    let fused: Awaited<ReturnType<typeof run>>;
+    try {
+      fused = await run(backend, true);
+      assert.equal(nativeBatchNormTraining(), addon, "native batch norm exactly where the addon is on");
+    } finally {
+      useNative(true);
+    }
+    const used = nativeCounts();
+    // variableGrads and grad: two forward passes, two backward passes.
+    assert.equal(used.bnStats - before.bnStats, addon ? 2 : 0, "statistics kernel calls");
+    assert.equal(used.bnBackward - before.bnBackward, addon ? 2 : 0, "backward kernel calls");
     const stock = await run(backend, false);
     assert.ok(fused.layer instanceof BatchNormalization);
     close("loss", [fused.value], [stock.value], 1e-5);
@@ -73,6 +88,52 @@ for (const backend of ["cpu", "wasm"])
     // The point of it: far fewer kernels per forward + backward than the differentiated graph.
     assert.ok(fused.kernels < stock.kernels, `kernels: closed form ${fused.kernels}, graph ${stock.kernels}`);
   });
+
+test("the native batch-norm kernels equal a float64 reference (many row blocks, a large mean)", { skip: native ? false : `no oneDNN addon: ${nativeStatus().detail}` }, async () => {
+  await tf.setBackend("wasm");
+  registerWasmKernels();
+  // 3 x 7 x 11 = 231 rows (four blocks of 64, the last partial) of 5 channels around 1000: a
+  // one-pass E[x^2] - mean^2 would lose the variance (~1) to cancellation in float.
+  const shape = [3, 7, 11, 5];
+  const c = 5;
+  const m = 231;
+  const r = rng(11);
+  const xs = Float64Array.from({ length: m * c }, (_, i) => 1000 + (i % c) + (r() * 2 - 1) * (1 + (i % c)));
+  const dys = Float64Array.from({ length: m * c }, () => r() * 2 - 1);
+  const gamma = [1, -0.5, 2, 0.3, 1.7];
+  const eps = 1e-3;
+  const mean = new Float64Array(c);
+  const variance = new Float64Array(c);
+  const s1 = new Float64Array(c);
+  const s2 = new Float64Array(c);
+  for (let i = 0; i < m * c; i++) mean[i % c] += xs[i] / m;
+  for (let i = 0; i < m * c; i++) variance[i % c] += (xs[i] - mean[i % c]) ** 2 / m;
+  for (let i = 0; i < m * c; i++) {
+    s1[i % c] += dys[i];
+    s2[i % c] += dys[i] * (xs[i] - mean[i % c]);
+  }
+  const sigma = Array.from(variance, (v) => Math.sqrt(v + eps));
+  // dx = gamma / sigma * (dy - mean(dy) - xhat * mean(dy * xhat)), xhat = (x - mean) / sigma
+  const dx = Array.from(xs, (x, i) => {
+    const k = i % c;
+    const xhat = (x - mean[k]) / sigma[k];
+    return (gamma[k] / sigma[k]) * (dys[i] - s1[k] / m - (xhat * s2[k]) / sigma[k] / m);
+  });
+  const x = tf.tensor4d(Float32Array.from(xs), shape as [number, number, number, number]);
+  const dy = tf.tensor4d(Float32Array.from(dys), shape as [number, number, number, number]);
+  const [gm, gv] = runBatchNormStats(x);
+  assert.deepEqual(gm.shape, [c]);
+  close("mean", Array.from(gm.dataSync()), Array.from(mean), 1e-6);
+  close("variance", Array.from(gv.dataSync()), Array.from(variance), 1e-4);
+  const [gdx, gdgamma, gdbeta] = runBatchNormGrad(dy, x, gm, gv, tf.tensor1d(gamma), eps);
+  assert.deepEqual(gdx.shape, shape);
+  close("dx", Array.from(gdx.dataSync()), dx, 2e-4);
+  close("dgamma", Array.from(gdgamma.dataSync()), Array.from(s2, (v, k) => v / sigma[k]), 2e-4);
+  close("dbeta", Array.from(gdbeta.dataSync()), Array.from(s1), 1e-5);
+  // A mismatched channel vector is refused by the addon, with its name.
+  assert.throws(() => runBatchNormGrad(dy, x, gm, gv, tf.tensor1d([1, 2]), eps), /bnBackward: sizes do not match/);
+  tf.dispose([x, dy, gm, gv, gdx, gdgamma, gdbeta]);
+});
 
 test("a saved model's BatchNormalization layers load into the closed-form class", async () => {
   await tf.setBackend("cpu");

@@ -11,10 +11,12 @@
 // Two memory-bound per-channel loops that the wasm backend runs with scalar code, for batch norm:
 // affineChannels(x, a, b, y): y = x * a[c] + b[c]; sumLeading(x, out, scale): out[c] = scale *
 // sum over rows of x viewed as [M, C]. binary(op, a, b, out, c): elementwise +, -, *, / where
-// each operand is full-size, a per-channel vector (length c) or a scalar.
+// each operand is full-size, a per-channel vector (length c) or a scalar. Batch norm in training:
+// bnStats(x, mean, variance) and bnBackward(x, dy, mean, variance, gamma, eps, dx, dgamma, dbeta).
 #include <node_api.h>
 #include <omp.h>
 #include <dnnl.hpp>
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -221,6 +223,94 @@ napi_value SumLeading(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Per-channel column sums of f(r, k) over the rows of an [M, C] view, as sumLeading sums: float
+// blocks of 64 rows (vectorised across channels), blocks in double; one thread, so the result
+// does not depend on the thread count. F writes its NS terms for row r, channel k into t[].
+template <int NS, typename F>
+void columnSums(size_t m, size_t c, F f, std::vector<double>* total) {
+  const size_t block = 64;
+  for (int s = 0; s < NS; s++) total[s].assign(c, 0.0);
+  std::vector<float> acc(NS * c);
+  for (size_t r0 = 0; r0 < m; r0 += block) {
+    const size_t r1 = std::min(m, r0 + block);
+    std::fill(acc.begin(), acc.end(), 0.0f);
+    for (size_t r = r0; r < r1; r++) f(r, acc.data());
+    for (int s = 0; s < NS; s++)
+      for (size_t k = 0; k < c; k++) total[s][k] += acc[s * c + k];
+  }
+}
+
+// bnStats(x, mean, variance), C = mean.length: batch norm's training statistics of x viewed as
+// [M, C], the mean and the biased variance, in two passes (the mean, then the squared deviations
+// from it: no cancellation as with E[x^2] - mean^2).
+napi_value BnStats(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float *x, *mean, *var;
+  size_t nx, nm, nv;
+  if (argc != 3 || !floats(env, argv[0], &x, &nx) || !floats(env, argv[1], &mean, &nm) || !floats(env, argv[2], &var, &nv))
+    return throwError(env, "mia_dnnl: bnStats(x, mean, variance) takes three Float32Arrays");
+  if (nm == 0 || nv != nm || nx == 0 || nx % nm != 0) return throwError(env, "mia_dnnl: bnStats: sizes do not match");
+  const size_t c = nm, m = nx / nm;
+  std::vector<double> t[1];
+  columnSums<1>(m, c, [&](size_t r, float* acc) { const float* xr = x + r * c; for (size_t k = 0; k < c; k++) acc[k] += xr[k]; }, t);
+  for (size_t k = 0; k < c; k++) mean[k] = static_cast<float>(t[0][k] / double(m));
+  columnSums<1>(m, c, [&](size_t r, float* acc) {
+    const float* xr = x + r * c;
+    for (size_t k = 0; k < c; k++) { const float d = xr[k] - mean[k]; acc[k] += d * d; }
+  }, t);
+  for (size_t k = 0; k < c; k++) var[k] = static_cast<float>(t[0][k] / double(m));
+  return nullptr;
+}
+
+// bnBackward(x, dy, mean, variance, gamma, eps, dx, dgamma, dbeta), C = mean.length: the gradient
+// of training-mode batch norm y = gamma * (x - mean) / sigma + beta, sigma = sqrt(variance + eps),
+// with mean and variance the batch's own (they depend on x). With S1 = sum(dy), S2 = sum(dy * (x -
+// mean)) per channel over the M rows and k = gamma / sigma:
+//   dx = k * dy - k * S2 / (sigma^2 M) * (x - mean) - k * S1 / M,  dgamma = S2 / sigma,  dbeta = S1
+// One pass for the sums, one for dx (an affine map of dy and x per channel).
+napi_value BnBackward(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float *x, *dy, *mean, *var, *gamma, *dx, *dgamma, *dbeta;
+  size_t nx, ndy, nm, nv, ng, ndx, ndg, ndb;
+  double eps;
+  if (argc != 9 || !floats(env, argv[0], &x, &nx) || !floats(env, argv[1], &dy, &ndy) || !floats(env, argv[2], &mean, &nm) ||
+      !floats(env, argv[3], &var, &nv) || !floats(env, argv[4], &gamma, &ng) || napi_get_value_double(env, argv[5], &eps) != napi_ok ||
+      !floats(env, argv[6], &dx, &ndx) || !floats(env, argv[7], &dgamma, &ndg) || !floats(env, argv[8], &dbeta, &ndb))
+    return throwError(env, "mia_dnnl: bnBackward(x, dy, mean, variance, gamma, eps, dx, dgamma, dbeta) takes five Float32Arrays, a number and three Float32Arrays");
+  if (nm == 0 || nx == 0 || nx % nm != 0 || ndy != nx || ndx != nx || nv != nm || ng != nm || ndg != nm || ndb != nm)
+    return throwError(env, "mia_dnnl: bnBackward: sizes do not match");
+  const size_t c = nm, m = nx / nm;
+  std::vector<double> t[2];
+  columnSums<2>(m, c, [&](size_t r, float* acc) {
+    const float* xr = x + r * c;
+    const float* gr = dy + r * c;
+    for (size_t k = 0; k < c; k++) { acc[k] += gr[k]; acc[c + k] += gr[k] * (xr[k] - mean[k]); }
+  }, t);
+  std::vector<float> a(c), b(c), d(c);
+  for (size_t k = 0; k < c; k++) {
+    const double inv = 1.0 / std::sqrt(double(var[k]) + eps);
+    const double kk = double(gamma[k]) * inv;
+    const double bk = -kk * t[1][k] * inv * inv / double(m);
+    a[k] = static_cast<float>(kk);
+    b[k] = static_cast<float>(bk);
+    d[k] = static_cast<float>(-bk * double(mean[k]) - kk * t[0][k] / double(m));
+    dgamma[k] = static_cast<float>(t[1][k] * inv);
+    dbeta[k] = static_cast<float>(t[0][k]);
+  }
+#pragma omp parallel for schedule(static)
+  for (size_t r = 0; r < m; r++) {
+    const float* xr = x + r * c;
+    const float* gr = dy + r * c;
+    float* o = dx + r * c;
+    for (size_t k = 0; k < c; k++) o[k] = a[k] * gr[k] + b[k] * xr[k] + d[k];
+  }
+  return nullptr;
+}
+
 // binary(op, a, b, out, c): out = a op b (op 0 add, 1 sub, 2 mul, 3 div) over out viewed as
 // [M, c]; an operand of out's size is read per element, of size c per channel, of size 1 as a scalar.
 template <int OP>
@@ -310,6 +400,8 @@ NAPI_MODULE_INIT() {
       {"affineChannels", nullptr, AffineChannels, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumLeading", nullptr, SumLeading, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"bnStats", nullptr, BnStats, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"bnBackward", nullptr, BnBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"version", nullptr, Version, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

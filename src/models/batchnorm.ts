@@ -5,12 +5,14 @@
  * convolutions are native. Here the backward pass is the textbook formula (as PyTorch's
  * native_batch_norm_backward):
  *   dx = gamma / sigma * (dy - mean(dy) - xhat * mean(dy * xhat)),  dgamma = sum(dy * xhat),  dbeta = sum(dy)
+ * On wasm with the oneDNN addon, the statistics and this backward pass are one native kernel each.
  * Inference, and any layer that is not channels-last with centre and scale, is tfjs-layers' own.
  * The class is registered under tfjs-layers' name, so saved models load into it unchanged.
  * MIA_FUSED_BN=0 turns the closed form off (the stock graph) for comparisons.
  */
 import { tf } from "../backend/tf";
 import { registerWorkerModule } from "../backend/parallel/pool";
+import { nativeBatchNormTraining, runBatchNormGrad, runBatchNormStats } from "../backend/wasm-kernels";
 
 type BatchNormArgs = Parameters<typeof tf.layers.batchNormalization>[0];
 
@@ -28,10 +30,17 @@ interface LayerVariable {
  */
 export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
   const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
+  // On wasm with the oneDNN addon, the statistics and the backward pass are one native kernel each
+  // (src/backend/wasm-kernels); elsewhere the same formulas as tfjs ops.
+  const native = x.dtype === "float32" && nativeBatchNormTraining();
   let stats: [tf.Tensor, tf.Tensor] | undefined;
   const op = tf.customGrad(((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-    const mean = tf.mean(xi, axes);
-    const variance = tf.mean(tf.square(tf.sub(xi, mean)), axes);
+    let mean: tf.Tensor, variance: tf.Tensor;
+    if (native) [mean, variance] = runBatchNormStats(xi);
+    else {
+      mean = tf.mean(xi, axes);
+      variance = tf.mean(tf.square(tf.sub(xi, mean)), axes);
+    }
     const y = tf.batchNorm(xi, mean, variance, b, g, epsilon);
     save([xi, mean, variance, g]);
     // Clones share the data (Identity does not copy); the saved originals stay for the backward pass.
@@ -40,6 +49,7 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tenso
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sm, sv, sg] = saved;
+        if (native) return runBatchNormGrad(dy, sx, sm, sv, sg, epsilon);
         const m = sx.size / sx.shape[sx.rank - 1];
         const xhat = tf.batchNorm(sx, sm, sv, undefined, undefined, epsilon);
         const dbeta = tf.sum(dy, axes);

@@ -4,6 +4,8 @@
  */
 import { tf } from "../tf";
 import { addConfig } from "./add";
+import { batchNormGradConfig } from "./batch_norm_grad";
+import { batchNormStatsConfig } from "./batch_norm_stats";
 import { castConfig } from "./cast";
 import { conv2DConfig } from "./conv2d";
 import { conv2DBackpropFilterConfig } from "./conv2d_backprop_filter";
@@ -16,9 +18,13 @@ import { realDivConfig } from "./real_div";
 import { subConfig } from "./sub";
 import { sumConfig } from "./sum";
 
-export { nativeCounts, nativeLoops, nativeStatus, useNative } from "./native";
+import { nativeLoops } from "./native";
 
-const KERNELS = [conv2DConfig, conv2DBackpropFilterConfig, conv2DBackpropInputConfig, fusedBatchNormConfig, sumConfig, meanConfig, identityConfig, castConfig, addConfig, subConfig, multiplyConfig, realDivConfig];
+export { nativeCounts, nativeLoops, nativeStatus, useNative } from "./native";
+export { runBatchNormStats } from "./batch_norm_stats";
+export { runBatchNormGrad } from "./batch_norm_grad";
+
+const KERNELS = [conv2DConfig, conv2DBackpropFilterConfig, conv2DBackpropInputConfig, fusedBatchNormConfig, sumConfig, meanConfig, identityConfig, castConfig, addConfig, subConfig, multiplyConfig, realDivConfig, batchNormStatsConfig, batchNormGradConfig];
 
 let registered: string[] | undefined;
 
@@ -33,4 +39,13 @@ export function registerWasmKernels(): string[] {
   }
   registered = configs.map((c) => c.kernelName);
   return registered;
+}
+
+/**
+ * Whether training-mode batch norm's statistics and gradient run as this project's native kernels
+ * (runBatchNormStats, runBatchNormGrad) here: the wasm backend is active with these kernels
+ * registered and the oneDNN addon loaded and on. Otherwise callers compose tfjs ops.
+ */
+export function nativeBatchNormTraining(): boolean {
+  return registered !== undefined && tf.getBackend() === "wasm" && nativeLoops() !== null;
 }

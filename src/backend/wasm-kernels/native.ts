@@ -2,7 +2,8 @@
  * The optional oneDNN addon (native/dnnl, built by `make setup` where Debian's libdnnl-dev is
  * installed): convolutions on the wasm heap's own Float32Arrays at native AVX2/AVX-512 speed, and
  * the per-channel loops of batch norm and its gradient (scale-and-shift, column sums, broadcast
- * elementwise ops) that the wasm backend runs as scalar code.
+ * elementwise ops, and training-mode batch norm's statistics and backward pass in one call each)
+ * that the wasm backend runs as scalar code.
  * XNNPACK in wasm is bound by 128-bit SIMD without FMA (bench/conv-ceiling.ts); oneDNN is what
  * PyTorch's CPU convolutions use. Missing or disabled (MIA_NATIVE=0), every kernel keeps its
  * XNNPACK path, so the addon changes speed, never results beyond float rounding.
@@ -22,6 +23,8 @@ interface Addon {
   affineChannels(x: Float32Array, a: Float32Array, b: Float32Array, y: Float32Array): void;
   sumLeading(x: Float32Array, out: Float32Array, scale: number): void;
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, channels: number): void;
+  bnStats(x: Float32Array, mean: Float32Array, variance: Float32Array): void;
+  bnBackward(x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array, eps: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
   setThreads(n: number): void;
   version(): string;
 }
@@ -83,9 +86,9 @@ export function geometry(info: tf.backend_util.Conv2DInfo): Int32Array {
 
 export type NativeOp = "forward" | "backwardData" | "backwardWeights";
 
-const counts = { forward: 0, backwardData: 0, backwardWeights: 0, affineChannels: 0, sumLeading: 0, binary: 0, declined: 0 };
+const counts = { forward: 0, backwardData: 0, backwardWeights: 0, affineChannels: 0, sumLeading: 0, binary: 0, bnStats: 0, bnBackward: 0, declined: 0 };
 
-type Loops = Pick<Addon, "affineChannels" | "sumLeading" | "binary">;
+type Loops = Pick<Addon, "affineChannels" | "sumLeading" | "binary" | "bnStats" | "bnBackward">;
 let loops: Loops | undefined;
 
 /** The addon for the per-channel loops, or null (missing, or turned off with useNative(false)). Counts each call. */
@@ -105,6 +108,14 @@ export function nativeLoops(): Loops | null {
     binary: (op, a, b, out, channels) => {
       addon.binary(op, a, b, out, channels);
       counts.binary++;
+    },
+    bnStats: (x, mean, variance) => {
+      addon.bnStats(x, mean, variance);
+      counts.bnStats++;
+    },
+    bnBackward: (x, dy, mean, variance, gamma, eps, dx, dgamma, dbeta) => {
+      addon.bnBackward(x, dy, mean, variance, gamma, eps, dx, dgamma, dbeta);
+      counts.bnBackward++;
     },
   };
   return loops;
