@@ -12,11 +12,13 @@ function row(task: string, size: number, skill: number, radii: number[], seed = 
   const role = epochs === undefined ? undefined : ("skill-match" as const);
   return { task, size, inputValues: size * size, seed, model: `m@px${size}${epochs ? `e${epochs}` : ""}`, classes: 2, testAccuracy: 0.9, testAuc: 0.9, usable: true, cleanAccuracy: 0.5 + skill / 2, skill, pgdAt1: 0, epsHalf: null, radii, rows: [], trainSeconds: 0, reused: false, epochs, role };
 }
+// The synthetic sets below have one seed per model; the rule that a verdict needs three has its own test.
+const ONE_SEED = { minSeeds: 1 };
 const spread = (centre: number, n = 40) => Array.from({ length: n }, (_, i) => centre * (0.8 + (0.4 * i) / (n - 1)));
 
 test("inputSizeVerdicts: medical smaller at every size and at matched skill holds; the other way does not; no skill match is not testable", () => {
   const rows = [32, 64, 128].flatMap((s) => [row("cxr", s, 0.6, spread(8 / Math.sqrt(s))), row("cifar10", s, 0.55, spread(32 / Math.sqrt(s)))]);
-  const v = inputSizeVerdicts(rows, ["cifar10"]);
+  const v = inputSizeVerdicts(rows, ["cifar10"], ONE_SEED);
   assert.deepEqual(v.bySize.map((c) => c.verdict.word), ["holds", "holds", "holds"]);
   assert.equal(v.matched.verdict.word, "holds");
   assert.equal(v.verdict.word, "holds");
@@ -25,35 +27,61 @@ test("inputSizeVerdicts: medical smaller at every size and at matched skill hold
   assert.ok(Math.abs(v.slopes.medical + 0.25) < 1e-9 && Math.abs(v.slopes.natural + 0.25) < 1e-9, JSON.stringify(v.slopes));
   assert.ok(Math.abs(v.bySize[0].medicalMedian - 8 / Math.sqrt(32)) < 1e-9);
 
-  const reversed = inputSizeVerdicts(rows.map((r) => ({ ...r, task: r.task === "cxr" ? "cifar10" : "cxr" })), ["cifar10"]);
+  const reversed = inputSizeVerdicts(rows.map((r) => ({ ...r, task: r.task === "cxr" ? "cifar10" : "cxr" })), ["cifar10"], ONE_SEED);
   assert.equal(reversed.verdict.word, "does not hold");
 
   // Skills 0.9 apart: sizes still compare, but nothing is matched on skill.
-  const far = inputSizeVerdicts(rows.map((r) => (r.task === "cxr" ? { ...r, skill: 0.95 } : { ...r, skill: 0.05 })), ["cifar10"]);
+  const far = inputSizeVerdicts(rows.map((r) => (r.task === "cxr" ? { ...r, skill: 0.95 } : { ...r, skill: 0.05 })), ["cifar10"], ONE_SEED);
   assert.equal(far.bySize[1].verdict.word, "holds");
   assert.equal(far.matched.medical.length, 0);
   assert.equal(far.verdict.word, "not testable here");
   assert.match(far.verdict.text, /within 0.1 of each other's clean skill/);
 
   // A model not better than its majority class never counts.
-  const unusable = inputSizeVerdicts(rows.map((r) => (r.task === "cifar10" ? { ...r, usable: false } : r)), ["cifar10"]);
+  const unusable = inputSizeVerdicts(rows.map((r) => (r.task === "cifar10" ? { ...r, usable: false } : r)), ["cifar10"], ONE_SEED);
   assert.equal(unusable.bySize[0].verdict.word, "not testable here");
   assert.match(unusable.bySize[0].verdict.text, /no usable natural model at 32 px/);
 
   // Overlapping radii: not resolved.
-  const same = inputSizeVerdicts([row("cxr", 32, 0.5, spread(1)), row("cifar10", 32, 0.5, spread(1))], ["cifar10"]);
+  const same = inputSizeVerdicts([row("cxr", 32, 0.5, spread(1)), row("cifar10", 32, 0.5, spread(1))], ["cifar10"], ONE_SEED);
   assert.equal(same.verdict.word, "not resolved at this size");
   assert.ok(Number.isNaN(same.slopes.medical), "one size gives no slope");
+});
+
+test("inputSizeVerdicts: a verdict needs three seeds per task and size; with fewer it is not testable, the measured difference kept", () => {
+  const seeded = (seeds: number[]) => [32, 64].flatMap((s) => seeds.flatMap((k) => [row("cxr", s, 0.6, spread((8 + k) / Math.sqrt(s)), k), row("cifar10", s, 0.55, spread((32 + k) / Math.sqrt(s)), k)]));
+  const three = inputSizeVerdicts(seeded([0, 1, 2]), ["cifar10"]);
+  assert.deepEqual([...three.bySize, three.matched].map((c) => c.verdict.word), ["holds", "holds", "holds"]);
+  const one = inputSizeVerdicts(seeded([0]), ["cifar10"]);
+  const oneMeasured = inputSizeVerdicts(seeded([0]), ["cifar10"], ONE_SEED);
+  assert.equal(oneMeasured.verdict.word, "holds", "the single-seed data would hold without the rule");
+  for (const [c, m] of [...one.bySize, one.matched].map((c, i) => [c, [...oneMeasured.bySize, oneMeasured.matched][i]] as const)) {
+    assert.equal(c.verdict.word, "not testable here");
+    assert.match(c.verdict.text, /1 seed per model where a verdict needs 3 \(profile\.inputSize\.seeds/);
+    assert.deepEqual(c.verdict.difference, m.verdict.difference, "the measured difference is kept");
+    assert.match(c.verdict.text, /measured: difference -/);
+  }
+  assert.equal(one.verdict.word, "not testable here");
+  // The fewest seeds of any (task, size) counts: one task with two seeds at 64 px is not enough.
+  const short = inputSizeVerdicts(seeded([0, 1, 2]).filter((r) => !(r.task === "cifar10" && r.size === 64 && r.seed === 2)), ["cifar10"]);
+  assert.match(short.verdict.text, /2 seeds per model where a verdict needs 3/);
+  // Shorter-schedule models are extra, not seeds: they neither add to nor lower the count.
+  const withMatch = inputSizeVerdicts([...seeded([0, 1, 2]), row("cxr", 32, 0.55, spread(1), 0, 2)], ["cifar10"]);
+  assert.equal(withMatch.bySize[0].verdict.word, "holds");
+  // A "not testable here" for want of models stays as it was.
+  const none = inputSizeVerdicts(seeded([0]).filter((r) => r.task !== "cifar10"), ["cifar10"]);
+  assert.match(none.bySize[0].verdict.text, /no usable natural model at 32 px/);
+  assert.throws(() => inputSizeVerdicts(seeded([0]), ["cifar10"], { minSeeds: 0 }), /minSeeds/);
 });
 
 test("inputSizeVerdicts: shorter-schedule models enter only the skill match, one per task (the closest in skill)", () => {
   // Main models: cxr far more skilled than cifar10 at both sizes, so nothing is matched among them.
   const main = [32, 64].flatMap((s) => [row("cxr", s, 0.9, spread(2 / Math.sqrt(s))), row("cifar10", s, 0.4, spread(8 / Math.sqrt(s)))]);
-  const without = inputSizeVerdicts(main, ["cifar10"]);
+  const without = inputSizeVerdicts(main, ["cifar10"], ONE_SEED);
   assert.equal(without.verdict.word, "not testable here");
   // Shorter cxr schedules at 32 px: skill 0.45 (within 0.1 of 0.4) and 0.32 (also within, but further); radii far larger.
   const short = [row("cxr", 32, 0.45, spread(20), 0, 3), row("cxr", 32, 0.32, spread(30), 0, 2)];
-  const v = inputSizeVerdicts([...main, ...short], ["cifar10"]);
+  const v = inputSizeVerdicts([...main, ...short], ["cifar10"], ONE_SEED);
   assert.deepEqual(v.bySize.map((c) => c.medicalMedian), without.bySize.map((c) => c.medicalMedian), "size comparisons ignore the shorter schedules");
   assert.deepEqual(v.slopes, without.slopes);
   assert.deepEqual(v.matched.medical.map((r) => r.model), ["m@px32e3"], "only the closest schedule of cxr at 32 px");

@@ -10,7 +10,7 @@
  * "skill-match"`): those models enter only the matched-skill comparison.
  */
 import { resolveProfile, type InputSizePlan, type Profile } from "../config";
-import { bootstrapDifference, median, verdictOf, type Interval, type Verdict } from "../gates/verdict";
+import { bootstrapDifference, median, MIN_SEEDS, requireSeeds, verdictOf, type Interval, type Verdict } from "../gates/verdict";
 import { clearlyBeatsMajority } from "../train/metrics";
 import { train } from "../train/trainer";
 import { capacityProfile, type ModelGridOptions } from "./capacity";
@@ -259,9 +259,11 @@ function slope(rows: readonly InputSizeRow[]): number {
 /**
  * Medical vs natural PGD radii at each input size, and among the models whose clean skill is
  * matched within `tolerance` at the same size; only usable models count. The overall verdict is
- * the matched comparison's: it controls both confounders at once.
+ * the matched comparison's: it controls both confounders at once. Every verdict needs `minSeeds`
+ * (default MIN_SEEDS, 3) seeds per task and size; with fewer it reads "not testable here" beside
+ * the measured difference (on the cpu profile's one seed, the machine alone moved it).
  */
-export function inputSizeVerdicts(rows: readonly InputSizeRow[], natural: readonly string[], o: { tolerance?: number; seed?: number } = {}): InputSizeVerdicts {
+export function inputSizeVerdicts(rows: readonly InputSizeRow[], natural: readonly string[], o: { tolerance?: number; seed?: number; minSeeds?: number } = {}): InputSizeVerdicts {
   const tolerance = o.tolerance ?? SKILL_TOLERANCE;
   const seed = o.seed ?? 0;
   const usable = rows.filter((r) => r.usable);
@@ -290,8 +292,20 @@ export function inputSizeVerdicts(rows: readonly InputSizeRow[], natural: readon
     mm.push(m);
     for (const p of partners) nn.add(p);
   }
-  const matched = compare(`skill within ${tolerance} at the same size`, null, mm, [...nn], seed, () => `no medical and natural models of the same size within ${tolerance} of each other's clean skill`);
+  const matchedRaw = compare(`skill within ${tolerance} at the same size`, null, mm, [...nn], seed, () => `no medical and natural models of the same size within ${tolerance} of each other's clean skill`);
   const slopes = { medical: slope(main.filter((r) => !isNatural(r))), natural: slope(main.filter(isNatural)) };
+  // The plan's seeds: the fewest of any (task, size) among the models it trained.
+  const groups = new Map<string, Set<number>>();
+  for (const r of rows.filter((x) => x.role !== "skill-match")) {
+    const k = `${r.task}|${r.size}`;
+    groups.set(k, (groups.get(k) ?? new Set()).add(r.seed));
+  }
+  const seeds = groups.size ? Math.min(...[...groups.values()].map((g) => g.size)) : 0;
+  const minSeeds = o.minSeeds ?? MIN_SEEDS;
+  checkWhole(minSeeds, "minSeeds", 1);
+  const fix = "profile.inputSize.seeds; the cpu-long and paper profiles train 3";
+  const seeded = (c: InputSizeComparison): InputSizeComparison => ({ ...c, verdict: requireSeeds(c.verdict, seeds, fix, minSeeds) });
+  const matched = seeded(matchedRaw);
   const verdict: Verdict = matched.verdict.word === "not testable here" ? matched.verdict : { ...matched.verdict, text: `at matched size and skill, ${matched.verdict.text}` };
-  return { bySize, matched, tolerance, slopes, verdict };
+  return { bySize: bySize.map(seeded), matched, tolerance, slopes, verdict };
 }

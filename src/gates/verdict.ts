@@ -130,6 +130,24 @@ export function verdictOf(input: VerdictInput): Verdict {
 }
 
 /**
+ * The fewest independently seeded models per (task, setting) that a model-dependent verdict may
+ * rest on (issue 15: "at least 3 independently seeded models per task where a verdict depends on
+ * the model"). With fewer, the interval covers the images of each model but not the spread from
+ * one seed to the next, and a verdict can move with nothing but the machine's rounding.
+ */
+export const MIN_SEEDS = 3;
+
+/**
+ * `v` unchanged when it rests on at least `minSeeds` seeds (or says nothing anyway); otherwise
+ * "not testable here" with the measured difference kept beside the reason and `fix`.
+ */
+export function requireSeeds(v: Verdict, seeds: number, fix: string, minSeeds = MIN_SEEDS): Verdict {
+  if (seeds >= minSeeds || v.word === "not testable here") return v;
+  const measured = v.text.replace(/^[^:]*:\s*/, "");
+  return { word: "not testable here", text: `not testable here: ${seeds} seed${seeds === 1 ? "" : "s"} per model where a verdict needs ${minSeeds} (${fix}); measured: ${measured}`, difference: v.difference };
+}
+
+/**
  * A measured model: its gate and its per-image values, one cluster of the bootstrap (`values`), or
  * several clusters of the one model (`sets`, e.g. one per attack's set).
  */
