@@ -9,7 +9,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import "@tensorflow/tfjs-backend-wasm";
 import { tf } from "../src/backend";
-import { nativeBatchNormTraining, nativeCounts, nativeStatus, registerWasmKernels, runBatchNormGrad, runBatchNormStats, useNative } from "../src/backend/wasm-kernels";
+import { nativeTrainingKernels, nativeCounts, nativeStatus, registerWasmKernels, runBatchNormGrad, runBatchNormStats, useNative } from "../src/backend/wasm-kernels";
 import { BatchNormalization, batchNormalization } from "../src/models";
 import { rng } from "../src/data/split";
 
@@ -67,7 +67,7 @@ for (const [backend, addon] of [["cpu", false], ["wasm", false], ["wasm", true]]
     let fused: Awaited<ReturnType<typeof run>>;
     try {
       fused = await run(backend, true);
-      assert.equal(nativeBatchNormTraining(), addon, "native batch norm exactly where the addon is on");
+      assert.equal(nativeTrainingKernels(), addon, "native batch norm exactly where the addon is on");
     } finally {
       useNative(true);
     }

@@ -13,6 +13,7 @@
 // sum over rows of x viewed as [M, C]. binary(op, a, b, out, c): elementwise +, -, *, / where
 // each operand is full-size, a per-channel vector (length c) or a scalar. Batch norm in training:
 // bnStats(x, mean, variance) and bnBackward(x, dy, mean, variance, gamma, eps, dx, dgamma, dbeta).
+// The optimizer: adamStep(value, m, v, g, newValue, newM, newV, k), bit-identical to tfjs' Adam.
 #include <node_api.h>
 #include <omp.h>
 #include <dnnl.hpp>
@@ -311,6 +312,53 @@ napi_value BnBackward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// adamStep(value, m, v, g, newValue, newM, newV, k): one step of tfjs' Adam on one variable, the
+// same float32 operations in the same order as tfjs-core's AdamOptimizer runs them as separate
+// kernels, so the result is the same to the bit. k = Float32Array [beta1, 1 - beta1, beta2,
+// 1 - beta2, 1 - accBeta1, 1 - accBeta2, epsilon, -learningRate] (each the float32 tfjs uses):
+//   m' = m * beta1 + g * (1 - beta1);  v' = v * beta2 + g^2 * (1 - beta2)
+//   value' = (m' / (1 - accBeta1)) / (sqrt(v' / (1 - accBeta2)) + epsilon) * -lr + value
+// No fused multiply-adds: each product and sum is rounded on its own, as tfjs' kernels round it.
+__attribute__((optimize("fp-contract=off")))
+void adamLoop(const float* value, const float* m, const float* v, const float* g, float* nvalue, float* nm, float* nv, size_t n, const float* k) {
+  const float b1 = k[0], omb1 = k[1], b2 = k[2], omb2 = k[3], c1 = k[4], c2 = k[5], eps = k[6], nlr = k[7];
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (size_t i = 0; i < n; i++) {
+    const float gi = g[i];
+    const float a = m[i] * b1;
+    const float b = gi * omb1;
+    const float mi = a + b;
+    const float sq = gi * gi;
+    const float c = v[i] * b2;
+    const float d = sq * omb2;
+    const float vi = c + d;
+    const float bm = mi / c1;
+    const float bv = vi / c2;
+    const float den = std::sqrt(bv) + eps;
+    const float step = (bm / den) * nlr;
+    nm[i] = mi;
+    nv[i] = vi;
+    nvalue[i] = step + value[i];
+  }
+}
+
+napi_value AdamStep(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float* buf[8];
+  size_t len[8];
+  if (argc != 8) return throwError(env, "mia_dnnl: adamStep(value, m, v, g, newValue, newM, newV, k) takes eight Float32Arrays");
+  for (int i = 0; i < 8; i++)
+    if (!floats(env, argv[i], &buf[i], &len[i])) return throwError(env, "mia_dnnl: adamStep(value, m, v, g, newValue, newM, newV, k) takes eight Float32Arrays");
+  const size_t n = len[0];
+  for (int i = 1; i < 7; i++)
+    if (len[i] != n) return throwError(env, "mia_dnnl: adamStep: value, m, v, g and the three outputs must have the same size");
+  if (len[7] != 8) return throwError(env, "mia_dnnl: adamStep: k must hold 8 constants");
+  adamLoop(buf[0], buf[1], buf[2], buf[3], buf[4], buf[5], buf[6], n, buf[7]);
+  return nullptr;
+}
+
 // binary(op, a, b, out, c): out = a op b (op 0 add, 1 sub, 2 mul, 3 div) over out viewed as
 // [M, c]; an operand of out's size is read per element, of size c per channel, of size 1 as a scalar.
 template <int OP>
@@ -402,6 +450,7 @@ NAPI_MODULE_INIT() {
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"bnStats", nullptr, BnStats, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"bnBackward", nullptr, BnBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adamStep", nullptr, AdamStep, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"version", nullptr, Version, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -12,7 +12,7 @@
  */
 import { tf } from "../backend/tf";
 import { registerWorkerModule } from "../backend/parallel/pool";
-import { nativeBatchNormTraining, runBatchNormGrad, runBatchNormStats } from "../backend/wasm-kernels";
+import { nativeTrainingKernels, runBatchNormGrad, runBatchNormStats } from "../backend/wasm-kernels";
 
 type BatchNormArgs = Parameters<typeof tf.layers.batchNormalization>[0];
 
@@ -32,7 +32,7 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tenso
   const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
   // On wasm with the oneDNN addon, the statistics and the backward pass are one native kernel each
   // (src/backend/wasm-kernels); elsewhere the same formulas as tfjs ops.
-  const native = x.dtype === "float32" && nativeBatchNormTraining();
+  const native = x.dtype === "float32" && nativeTrainingKernels();
   let stats: [tf.Tensor, tf.Tensor] | undefined;
   const op = tf.customGrad(((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     let mean: tf.Tensor, variance: tf.Tensor;

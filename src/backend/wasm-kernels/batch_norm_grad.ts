@@ -4,7 +4,7 @@
  * variance, as one native call (a pass for the per-channel sums, a pass for dx):
  *   dx = gamma / sigma * (dy - mean(dy) - xhat * mean(dy * xhat)),  dgamma = sum(dy * xhat),  dbeta = sum(dy)
  * where the composite graph (src/models/batchnorm.ts) runs about ten full-size elementwise
- * kernels. Needs the oneDNN addon: callers ask `nativeBatchNormTraining()` first.
+ * kernels. Needs the oneDNN addon: callers ask `nativeTrainingKernels()` first.
  */
 import { tf } from "../tf";
 import { nativeLoops } from "./native";
@@ -16,7 +16,7 @@ function batchNormGrad(args: { inputs: tf.NamedTensorInfoMap; backend: WasmBacke
   const { inputs, backend, attrs } = args;
   const { x, dy, mean, variance, scale } = inputs as Record<"x" | "dy" | "mean" | "variance" | "scale", tf.TensorInfo>;
   const native = nativeLoops();
-  if (native === null) throw new Error(`${BATCH_NORM_GRAD} needs the oneDNN addon (ask nativeBatchNormTraining() before calling it)`);
+  if (native === null) throw new Error(`${BATCH_NORM_GRAD} needs the oneDNN addon (ask nativeTrainingKernels() before calling it)`);
   if (![x, dy, mean, variance, scale].every((t) => t.dtype === "float32")) throw new Error(`${BATCH_NORM_GRAD}: every input must be float32`);
   const c = x.shape[x.shape.length - 1];
   const dx = backend.makeOutput([...x.shape], "float32");

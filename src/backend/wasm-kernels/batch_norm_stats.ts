@@ -2,7 +2,7 @@
  * MiaBatchNormStats (this project's kernel, wasm only): the per-channel mean and biased variance
  * of a channels-last activation, the statistics of batch norm in training, in one native call
  * (two passes over x) where tf.mean / sub / square / mean make five full-size passes and three
- * temporaries. Needs the oneDNN addon: callers ask `nativeBatchNormTraining()` first
+ * temporaries. Needs the oneDNN addon: callers ask `nativeTrainingKernels()` first
  * (src/models/batchnorm.ts keeps the composite ops everywhere else).
  */
 import { tf } from "../tf";
@@ -15,7 +15,7 @@ function batchNormStats(args: { inputs: tf.NamedTensorInfoMap; backend: WasmBack
   const { inputs, backend } = args;
   const x = inputs.x as tf.TensorInfo;
   const native = nativeLoops();
-  if (native === null) throw new Error(`${BATCH_NORM_STATS} needs the oneDNN addon (ask nativeBatchNormTraining() before calling it)`);
+  if (native === null) throw new Error(`${BATCH_NORM_STATS} needs the oneDNN addon (ask nativeTrainingKernels() before calling it)`);
   if (x.dtype !== "float32" || x.shape.length < 2) throw new Error(`${BATCH_NORM_STATS}: x must be float32 of rank >= 2, got ${x.dtype} [${x.shape}]`);
   const c = x.shape[x.shape.length - 1];
   const mean = backend.makeOutput([c], "float32");

@@ -3,6 +3,7 @@
  * once, when the wasm backend is selected (src/backend/select.ts).
  */
 import { tf } from "../tf";
+import { adamConfig } from "./adam";
 import { addConfig } from "./add";
 import { batchNormGradConfig } from "./batch_norm_grad";
 import { batchNormStatsConfig } from "./batch_norm_stats";
@@ -23,8 +24,9 @@ import { nativeLoops } from "./native";
 export { nativeCounts, nativeLoops, nativeStatus, useNative } from "./native";
 export { runBatchNormStats } from "./batch_norm_stats";
 export { runBatchNormGrad } from "./batch_norm_grad";
+export { runAdam } from "./adam";
 
-const KERNELS = [conv2DConfig, conv2DBackpropFilterConfig, conv2DBackpropInputConfig, fusedBatchNormConfig, sumConfig, meanConfig, identityConfig, castConfig, addConfig, subConfig, multiplyConfig, realDivConfig, batchNormStatsConfig, batchNormGradConfig];
+const KERNELS = [conv2DConfig, conv2DBackpropFilterConfig, conv2DBackpropInputConfig, fusedBatchNormConfig, sumConfig, meanConfig, identityConfig, castConfig, addConfig, subConfig, multiplyConfig, realDivConfig, batchNormStatsConfig, batchNormGradConfig, adamConfig];
 
 let registered: string[] | undefined;
 
@@ -42,10 +44,10 @@ export function registerWasmKernels(): string[] {
 }
 
 /**
- * Whether training-mode batch norm's statistics and gradient run as this project's native kernels
- * (runBatchNormStats, runBatchNormGrad) here: the wasm backend is active with these kernels
- * registered and the oneDNN addon loaded and on. Otherwise callers compose tfjs ops.
+ * Whether this project's native training kernels (runBatchNormStats, runBatchNormGrad, runAdam)
+ * can run here: the wasm backend is active with these kernels registered and the oneDNN addon
+ * loaded and on. Otherwise callers compose tfjs ops.
  */
-export function nativeBatchNormTraining(): boolean {
+export function nativeTrainingKernels(): boolean {
   return registered !== undefined && tf.getBackend() === "wasm" && nativeLoops() !== null;
 }

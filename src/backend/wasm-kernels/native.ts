@@ -3,7 +3,7 @@
  * installed): convolutions on the wasm heap's own Float32Arrays at native AVX2/AVX-512 speed, and
  * the per-channel loops of batch norm and its gradient (scale-and-shift, column sums, broadcast
  * elementwise ops, and training-mode batch norm's statistics and backward pass in one call each)
- * that the wasm backend runs as scalar code.
+ * that the wasm backend runs as scalar code, and Adam's update of a variable in one call.
  * XNNPACK in wasm is bound by 128-bit SIMD without FMA (bench/conv-ceiling.ts); oneDNN is what
  * PyTorch's CPU convolutions use. Missing or disabled (MIA_NATIVE=0), every kernel keeps its
  * XNNPACK path, so the addon changes speed, never results beyond float rounding.
@@ -25,6 +25,7 @@ interface Addon {
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, channels: number): void;
   bnStats(x: Float32Array, mean: Float32Array, variance: Float32Array): void;
   bnBackward(x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array, eps: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
+  adamStep(value: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, newValue: Float32Array, newM: Float32Array, newV: Float32Array, k: Float32Array): void;
   setThreads(n: number): void;
   version(): string;
 }
@@ -86,9 +87,9 @@ export function geometry(info: tf.backend_util.Conv2DInfo): Int32Array {
 
 export type NativeOp = "forward" | "backwardData" | "backwardWeights";
 
-const counts = { forward: 0, backwardData: 0, backwardWeights: 0, affineChannels: 0, sumLeading: 0, binary: 0, bnStats: 0, bnBackward: 0, declined: 0 };
+const counts = { forward: 0, backwardData: 0, backwardWeights: 0, affineChannels: 0, sumLeading: 0, binary: 0, bnStats: 0, bnBackward: 0, adamStep: 0, declined: 0 };
 
-type Loops = Pick<Addon, "affineChannels" | "sumLeading" | "binary" | "bnStats" | "bnBackward">;
+type Loops = Pick<Addon, "affineChannels" | "sumLeading" | "binary" | "bnStats" | "bnBackward" | "adamStep">;
 let loops: Loops | undefined;
 
 /** The addon for the per-channel loops, or null (missing, or turned off with useNative(false)). Counts each call. */
@@ -116,6 +117,10 @@ export function nativeLoops(): Loops | null {
     bnBackward: (x, dy, mean, variance, gamma, eps, dx, dgamma, dbeta) => {
       addon.bnBackward(x, dy, mean, variance, gamma, eps, dx, dgamma, dbeta);
       counts.bnBackward++;
+    },
+    adamStep: (value, m, v, g, newValue, newM, newV, k) => {
+      addon.adamStep(value, m, v, g, newValue, newM, newV, k);
+      counts.adamStep++;
     },
   };
   return loops;
