@@ -196,7 +196,7 @@ const CPU_INPUT_SIZE: InputSizePlan = Object.freeze({ tasks: ["cxr", "derm", "ci
 
 const CPU: Profile = Object.freeze({
   name: "cpu",
-  description: "default: about 1 h 40 min from a fresh clone on 2 cores (wasm backend; 2026-12-06, README)",
+  description: "default: 1 h 36 min from a fresh clone on a 2-core Xeon, about 3 h on a 2-core EPYC (wasm backend; README)",
   imageSize: 64,
   model: "resnet20-s2",
   // Every training image, and the whole test split (quality gates are measured on it; attacks
