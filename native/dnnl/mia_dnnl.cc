@@ -196,37 +196,10 @@ napi_value AffineChannels(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// sumLeading(x, out, scale), C = out.length: out[c] = scale * sum_m x[m, c]. Rows are summed in
-// float blocks of 64 (vectorised across channels), blocks in double, so M in the millions stays exact to float.
-napi_value SumLeading(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  float *x, *out;
-  size_t nx, nc;
-  double scale;
-  if (argc != 3 || !floats(env, argv[0], &x, &nx) || !floats(env, argv[1], &out, &nc) || napi_get_value_double(env, argv[2], &scale) != napi_ok)
-    return throwError(env, "mia_dnnl: sumLeading(x, out, scale) takes two Float32Arrays and a number");
-  if (nc == 0 || nx % nc != 0) return throwError(env, "mia_dnnl: sumLeading: x's size is not a multiple of out's");
-  const size_t c = nc, m = nx / nc, block = 64;
-  std::vector<double> total(c, 0.0);
-  std::vector<float> acc(c);
-  for (size_t r0 = 0; r0 < m; r0 += block) {
-    const size_t r1 = std::min(m, r0 + block);
-    std::fill(acc.begin(), acc.end(), 0.0f);
-    for (size_t r = r0; r < r1; r++) {
-      const float* xr = x + r * c;
-      for (size_t k = 0; k < c; k++) acc[k] += xr[k];
-    }
-    for (size_t k = 0; k < c; k++) total[k] += acc[k];
-  }
-  for (size_t k = 0; k < c; k++) out[k] = static_cast<float>(total[k] * scale);
-  return nullptr;
-}
-
-// Per-channel column sums of f(r, k) over the rows of an [M, C] view, as sumLeading sums: float
-// blocks of 64 rows (vectorised across channels), blocks in double; one thread, so the result
-// does not depend on the thread count. F writes its NS terms for row r, channel k into t[].
+// Per-channel column sums of f(r, k) over the rows of an [M, C] view: float blocks of 64 rows
+// (vectorised across channels), blocks in double, so M in the millions stays exact to float; one
+// thread, so the result does not depend on the thread count. F adds row r's NS terms into acc:
+// term s of channel k at acc[s * C + k].
 template <int NS, typename F>
 void columnSums(size_t m, size_t c, F f, std::vector<double>* total) {
   const size_t block = 64;
@@ -239,6 +212,29 @@ void columnSums(size_t m, size_t c, F f, std::vector<double>* total) {
     for (int s = 0; s < NS; s++)
       for (size_t k = 0; k < c; k++) total[s][k] += acc[s * c + k];
   }
+}
+
+// The plain column sums of x viewed as [M, C], into t[0].
+void sumRows(const float* x, size_t m, size_t c, std::vector<double>* t) {
+  columnSums<1>(m, c, [&](size_t r, float* acc) { const float* xr = x + r * c; for (size_t k = 0; k < c; k++) acc[k] += xr[k]; }, t);
+}
+
+// sumLeading(x, out, scale), C = out.length: out[c] = scale * sum_m x[m, c], summed as columnSums does.
+napi_value SumLeading(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float *x, *out;
+  size_t nx, nc;
+  double scale;
+  if (argc != 3 || !floats(env, argv[0], &x, &nx) || !floats(env, argv[1], &out, &nc) || napi_get_value_double(env, argv[2], &scale) != napi_ok)
+    return throwError(env, "mia_dnnl: sumLeading(x, out, scale) takes two Float32Arrays and a number");
+  if (nc == 0 || nx % nc != 0) return throwError(env, "mia_dnnl: sumLeading: x's size is not a multiple of out's");
+  const size_t c = nc, m = nx / nc;
+  std::vector<double> t[1];
+  sumRows(x, m, c, t);
+  for (size_t k = 0; k < c; k++) out[k] = static_cast<float>(t[0][k] * scale);
+  return nullptr;
 }
 
 // bnStats(x, mean, variance), C = mean.length: batch norm's training statistics of x viewed as
@@ -255,7 +251,7 @@ napi_value BnStats(napi_env env, napi_callback_info info) {
   if (nm == 0 || nv != nm || nx == 0 || nx % nm != 0) return throwError(env, "mia_dnnl: bnStats: sizes do not match");
   const size_t c = nm, m = nx / nm;
   std::vector<double> t[1];
-  columnSums<1>(m, c, [&](size_t r, float* acc) { const float* xr = x + r * c; for (size_t k = 0; k < c; k++) acc[k] += xr[k]; }, t);
+  sumRows(x, m, c, t);
   for (size_t k = 0; k < c; k++) mean[k] = static_cast<float>(t[0][k] / double(m));
   columnSums<1>(m, c, [&](size_t r, float* acc) {
     const float* xr = x + r * c;
