@@ -132,7 +132,19 @@ test("the native batch-norm kernels equal a float64 reference (many row blocks, 
   close("dbeta", Array.from(gdbeta.dataSync()), Array.from(s1), 1e-5);
   // A mismatched channel vector is refused by the addon, with its name.
   assert.throws(() => runBatchNormGrad(dy, x, gm, gv, tf.tensor1d([1, 2]), eps), /bnBackward: sizes do not match/);
-  tf.dispose([x, dy, gm, gv, gdx, gdgamma, gdbeta]);
+  // An input of another type is refused by name, before the addon sees its bytes.
+  const ints = tf.tensor1d([1, 2, 3, 4, 5], "int32");
+  assert.throws(() => runBatchNormGrad(dy, x, gm, gv, ints, eps), /MiaBatchNormGrad: every input must be float32, got scale int32/);
+  assert.throws(() => runBatchNormStats(tf.tensor2d([[1, 2]], [1, 2], "int32")), /MiaBatchNormStats: every input must be float32, got x int32/);
+  // With the addon off the kernels have no path of their own: callers must ask nativeTrainingKernels().
+  useNative(false);
+  try {
+    assert.equal(nativeTrainingKernels(), false);
+    assert.throws(() => runBatchNormStats(x), /MiaBatchNormStats needs the oneDNN addon \(ask nativeTrainingKernels\(\)/);
+  } finally {
+    useNative(true);
+  }
+  tf.dispose([x, dy, gm, gv, gdx, gdgamma, gdbeta, ints]);
 });
 
 test("a saved model's BatchNormalization layers load into the closed-form class", async () => {

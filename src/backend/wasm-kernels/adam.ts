@@ -7,7 +7,7 @@
  * callers ask `nativeTrainingKernels()` first.
  */
 import { tf } from "../tf";
-import { nativeLoops } from "./native";
+import { requireNativeLoops } from "./native";
 import { view, type WasmBackend } from "./util";
 
 export const ADAM = "MiaAdam";
@@ -15,9 +15,7 @@ export const ADAM = "MiaAdam";
 function adam(args: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs: tf.NamedAttrMap }): tf.TensorInfo[] {
   const { inputs, backend, attrs } = args;
   const { value, m, v, g } = inputs as Record<"value" | "m" | "v" | "g", tf.TensorInfo>;
-  const native = nativeLoops();
-  if (native === null) throw new Error(`${ADAM} needs the oneDNN addon (ask nativeTrainingKernels() before calling it)`);
-  if (![value, m, v, g].every((t) => t.dtype === "float32")) throw new Error(`${ADAM}: value, moments and gradient must be float32`);
+  const native = requireNativeLoops(ADAM, { value, m, v, g });
   const out = [value, value, value].map(() => backend.makeOutput([...value.shape], "float32"));
   const k = Float32Array.from((attrs as unknown as { constants: number[] }).constants);
   // Views after the allocations: a grown wasm memory detaches earlier views.

@@ -7,7 +7,7 @@
  * kernels. Needs the oneDNN addon: callers ask `nativeTrainingKernels()` first.
  */
 import { tf } from "../tf";
-import { nativeLoops } from "./native";
+import { requireNativeLoops } from "./native";
 import { view, type WasmBackend } from "./util";
 
 export const BATCH_NORM_GRAD = "MiaBatchNormGrad";
@@ -15,9 +15,7 @@ export const BATCH_NORM_GRAD = "MiaBatchNormGrad";
 function batchNormGrad(args: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs: tf.NamedAttrMap }): tf.TensorInfo[] {
   const { inputs, backend, attrs } = args;
   const { x, dy, mean, variance, scale } = inputs as Record<"x" | "dy" | "mean" | "variance" | "scale", tf.TensorInfo>;
-  const native = nativeLoops();
-  if (native === null) throw new Error(`${BATCH_NORM_GRAD} needs the oneDNN addon (ask nativeTrainingKernels() before calling it)`);
-  if (![x, dy, mean, variance, scale].every((t) => t.dtype === "float32")) throw new Error(`${BATCH_NORM_GRAD}: every input must be float32`);
+  const native = requireNativeLoops(BATCH_NORM_GRAD, { x, dy, mean, variance, scale });
   const c = x.shape[x.shape.length - 1];
   const dx = backend.makeOutput([...x.shape], "float32");
   const dscale = backend.makeOutput([c], "float32");

@@ -6,7 +6,7 @@
  * (src/models/batchnorm.ts keeps the composite ops everywhere else).
  */
 import { tf } from "../tf";
-import { nativeLoops } from "./native";
+import { requireNativeLoops } from "./native";
 import { view, type WasmBackend } from "./util";
 
 export const BATCH_NORM_STATS = "MiaBatchNormStats";
@@ -14,9 +14,8 @@ export const BATCH_NORM_STATS = "MiaBatchNormStats";
 function batchNormStats(args: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend }): tf.TensorInfo[] {
   const { inputs, backend } = args;
   const x = inputs.x as tf.TensorInfo;
-  const native = nativeLoops();
-  if (native === null) throw new Error(`${BATCH_NORM_STATS} needs the oneDNN addon (ask nativeTrainingKernels() before calling it)`);
-  if (x.dtype !== "float32" || x.shape.length < 2) throw new Error(`${BATCH_NORM_STATS}: x must be float32 of rank >= 2, got ${x.dtype} [${x.shape}]`);
+  const native = requireNativeLoops(BATCH_NORM_STATS, { x });
+  if (x.shape.length < 2) throw new Error(`${BATCH_NORM_STATS}: x must have rank >= 2, got [${x.shape}]`);
   const c = x.shape[x.shape.length - 1];
   const mean = backend.makeOutput([c], "float32");
   const variance = backend.makeOutput([c], "float32");

@@ -126,6 +126,19 @@ export function nativeLoops(): Loops | null {
   return loops;
 }
 
+/**
+ * The loops for a kernel that has no fallback of its own (MiaBatchNormStats, MiaBatchNormGrad,
+ * MiaAdam): throws when the addon is missing (callers ask nativeTrainingKernels() first) or an
+ * input is not float32, the only type the addon's loops take.
+ */
+export function requireNativeLoops(kernel: string, inputs: Record<string, tf.TensorInfo>): Loops {
+  const native = nativeLoops();
+  if (native === null) throw new Error(`${kernel} needs the oneDNN addon (ask nativeTrainingKernels() before calling it)`);
+  const other = Object.entries(inputs).filter(([, t]) => t.dtype !== "float32");
+  if (other.length > 0) throw new Error(`${kernel}: every input must be float32, got ${other.map(([k, t]) => `${k} ${t.dtype}`).join(", ")}`);
+  return native;
+}
+
 /** Calls into the addon in this thread so far, and convolutions oneDNN declined (tests, benchmarks). */
 export function nativeCounts(): Readonly<typeof counts> {
   return { ...counts };
