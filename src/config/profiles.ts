@@ -196,7 +196,7 @@ const CPU_INPUT_SIZE: InputSizePlan = Object.freeze({ tasks: ["cxr", "derm", "ci
 
 const CPU: Profile = Object.freeze({
   name: "cpu",
-  description: "default: 1 h 36 min from a fresh clone on a 2-core Xeon, about 3 h on a 2-core EPYC (wasm backend; README)",
+  description: "default: 1 h 36 min from a fresh clone on a 2-core Xeon, about 3 h 30 min on a 2-core EPYC (wasm backend; README)",
   imageSize: 64,
   model: "resnet20-s2",
   // Every training image, and the whole test split (quality gates are measured on it; attacks
