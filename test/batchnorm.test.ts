@@ -134,8 +134,9 @@ test("the native batch-norm kernels equal a float64 reference (many row blocks, 
   assert.throws(() => runBatchNormGrad(dy, x, gm, gv, tf.tensor1d([1, 2]), eps), /bnBackward: sizes do not match/);
   // An input of another type is refused by name, before the addon sees its bytes.
   const ints = tf.tensor1d([1, 2, 3, 4, 5], "int32");
+  const intRows = tf.tensor2d([[1, 2]], [1, 2], "int32");
   assert.throws(() => runBatchNormGrad(dy, x, gm, gv, ints, eps), /MiaBatchNormGrad: every input must be float32, got scale int32/);
-  assert.throws(() => runBatchNormStats(tf.tensor2d([[1, 2]], [1, 2], "int32")), /MiaBatchNormStats: every input must be float32, got x int32/);
+  assert.throws(() => runBatchNormStats(intRows), /MiaBatchNormStats: every input must be float32, got x int32/);
   // With the addon off the kernels have no path of their own: callers must ask nativeTrainingKernels().
   useNative(false);
   try {
@@ -144,7 +145,7 @@ test("the native batch-norm kernels equal a float64 reference (many row blocks, 
   } finally {
     useNative(true);
   }
-  tf.dispose([x, dy, gm, gv, gdx, gdgamma, gdbeta, ints]);
+  tf.dispose([x, dy, gm, gv, gdx, gdgamma, gdbeta, ints, intRows]);
 });
 
 test("a saved model's BatchNormalization layers load into the closed-form class", async () => {
