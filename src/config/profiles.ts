@@ -316,6 +316,8 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
     // epochs) on a step schedule. 50 epochs: 2.7-3.3 h alone; whether they reach 90% is not measured.
     // Not the input: plain resnet20 at the native 32x32, 30 epochs of this recipe, gave 86.1%
     // (2026-12-07, bench/results/cifar10-cpu-long-30ep-resnet20-32px-2026-12-07.jsonl).
+    // Not the training code: PyTorch on the same recipe and 30 epochs gave 86.5% (bench/cifar_ref.py,
+    // bench/results/cifar10-torch-ref-30ep-2026-12-07.jsonl), its loss within 0.022 of ours per epoch.
     recipeFor: Object.freeze({ cifar10: CIFAR_RECIPE(50) }),
     // derm, derm-3, derm-7 still improved in their last cpu epochs (best epoch 19, 15, 19 of 20).
     epochs: 40,
