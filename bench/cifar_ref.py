@@ -98,7 +98,8 @@ def accuracy(model, x, y, batch=500):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "cifar10"))
+    root = os.environ.get("MIA_DATA_DIR") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
+    ap.add_argument("--data", default=os.path.join(root, "cifar10"), help="CIFAR-10 as {train,test}/<class>/*.jpg (default: $MIA_DATA_DIR/cifar10, else ../shared/data/cifar10)")
     ap.add_argument("--cache", default="/tmp/mia-cifar-ref")
     ap.add_argument("--model", default="resnet20", choices=sorted(ARCHS))
     ap.add_argument("--epochs", type=int, default=30, help="length of the schedule")
@@ -109,6 +110,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
+    if not os.path.isdir(os.path.join(a.data, "train")) and not os.path.exists(os.path.join(a.cache, "cifar10-train.npz")):
+        raise SystemExit(f"cifar_ref: no CIFAR-10 ImageFolder at {a.data} (train/<class>/*.jpg): pass --data or set MIA_DATA_DIR")
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     x, y = load(a.data, "train", a.cache)
