@@ -19,6 +19,7 @@ JPEGs). --run stops after that many epochs of the --epochs schedule. One JSON li
 then a result line.
 """
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -34,8 +35,14 @@ from torch_ref import ARCHS, ResNet
 CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 
 
+def cache_path(root, split, cache):
+    """The decoded split's file, keyed by the folder it was decoded from (no other folder's cache)."""
+    key = hashlib.sha1(os.path.realpath(root).encode()).hexdigest()[:10]
+    return os.path.join(cache, f"cifar10-{key}-{split}.npz")
+
+
 def load(root, split, cache):
-    path = os.path.join(cache, f"cifar10-{split}.npz")
+    path = cache_path(root, split, cache)
     if os.path.exists(path):
         z = np.load(path)
         return z["x"], z["y"]
@@ -110,8 +117,9 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
-    if not os.path.isdir(os.path.join(a.data, "train")) and not os.path.exists(os.path.join(a.cache, "cifar10-train.npz")):
-        raise SystemExit(f"cifar_ref: no CIFAR-10 ImageFolder at {a.data} (train/<class>/*.jpg): pass --data or set MIA_DATA_DIR")
+    for split in ("train", "test"):
+        if not os.path.isdir(os.path.join(a.data, split)) and not os.path.exists(cache_path(a.data, split, a.cache)):
+            raise SystemExit(f"cifar_ref: no CIFAR-10 {split} split at {a.data} ({split}/<class>/*.jpg): pass --data or set MIA_DATA_DIR")
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     x, y = load(a.data, "train", a.cache)
@@ -121,9 +129,12 @@ def main():
     train = np.setdiff1d(np.arange(len(y)), val)
     model = ResNet(3, classes=10, **ARCHS[a.model])
     init_like_project(model)
-    decay = [p for n, p in model.named_parameters() if p.dim() > 1]
-    rest = [p for n, p in model.named_parameters() if p.dim() <= 1]
-    opt = torch.optim.SGD([{"params": decay, "weight_decay": a.weight_decay}, {"params": rest, "weight_decay": 0}], lr=0.1, momentum=0.9)
+    # L2 on conv and dense kernels only (src/train/optimizer.ts' decays()), not biases or batch norm.
+    params = list(model.parameters())
+    kernels = [p for p in params if p.dim() > 1]
+    others = [p for p in params if p.dim() <= 1]
+    # lr is set on every step from lr_at.
+    opt = torch.optim.SGD([{"params": kernels, "weight_decay": a.weight_decay}, {"params": others, "weight_decay": 0}], lr=0.1, momentum=0.9)
     n = len(train)
     steps = n // a.batch + (1 if n % a.batch >= a.batch / 2 else 0)
     total = a.epochs * steps
@@ -155,7 +166,7 @@ def main():
         if best is None or val_acc > best[0]:
             best = (val_acc, epoch + 1, {k: v.clone() for k, v in model.state_dict().items()})
     model.load_state_dict(best[2])
-    print(json.dumps(dict(kind="result", implementation=f"pytorch {torch.__version__} cpu", model=a.model, size=x.shape[1], schedule=a.epochs, epochsRun=a.run or a.epochs, bestEpoch=best[1], valAccuracy=best[0], testAccuracy=accuracy(model, xt, yt), trainImages=n, testImages=len(yt), weightDecay=a.weight_decay, shards=a.shards, seconds=round(time.time() - t_start))), flush=True)
+    print(json.dumps(dict(kind="result", implementation=f"pytorch {torch.__version__} cpu", model=a.model, size=x.shape[1], schedule=a.epochs, epochsRun=a.run or a.epochs, bestEpoch=best[1], valAccuracy=best[0], testAccuracy=accuracy(model, xt, yt), trainImages=n, testImages=len(yt), weightDecay=a.weight_decay, shards=a.shards, seconds=round(time.time() - t_start), secondsCover="training and evaluation, after the data were loaded")), flush=True)
 
 
 if __name__ == "__main__":
