@@ -3,11 +3,20 @@
 // Why: XNNPACK in wasm runs a 3x3 convolution at ~26 GFLOP/s per core (128-bit SIMD, no FMA);
 // oneDNN's JIT kernels use the CPU's AVX2/AVX-512 and FMA. The tensors stay where tfjs keeps
 // them: each function takes Float32Array views on the wasm heap (no copies) in tfjs' layouts,
-// activations NHWC and filters HWIO, and reorders to oneDNN's blocked layouts when that pays.
+// activations NHWC and filters HWIO. Layout "auto" (the default) keeps activations NHWC, in
+// place, where oneDNN runs the same kernel on NHWC as on the blocked layout it would pick itself
+// and, checked once per geometry on this CPU, gets the same numbers: the reorders in and out of
+// nChw8c cost a quarter of a ResNet-20 step's convolution time on a 2-core AVX2 EPYC (2026-12-08),
+// and oneDNN 2.6.3's jit_1x1:avx2 backward-weights pass on NHWC is wrong for some strided 1x1
+// geometries and inputs (found by test/wasm-kernels.test.ts), so strided 1x1 convolutions always
+// reorder. Otherwise, or with setLayout(1), activations are reordered to oneDNN's layout and back.
 //
 // JS calls: forward(x, w, y, p), backwardData(dy, w, dx, p), backwardWeights(x, dy, dw, p),
 // where p = Int32Array [N, IH, IW, IC, OH, OW, OC, KH, KW, SH, SW, DH, DW, PT, PL, PB, PR]
 // (dilations as in tfjs: 1 = none). setThreads(n) sets the calling thread's OpenMP team.
+// setLayout(m), per thread: 0 auto, 1 blocked (oneDNN's choice, reordered).
+// convLayout(p, kind) names what a geometry runs on: "nhwc jit:avx2", "blocked jit:avx2", and
+// "blocked jit_1x1:avx2 (nhwc differed)" where the check refused the in-place path.
 // Two memory-bound per-channel loops that the wasm backend runs with scalar code, for batch norm:
 // affineChannels(x, a, b, y): y = x * a[c] + b[c]; sumLeading(x, out, scale): out[c] = scale *
 // sum over rows of x viewed as [M, C]. binary(op, a, b, out, c): elementwise +, -, *, / where
@@ -18,6 +27,7 @@
 #include <omp.h>
 #include <dnnl.hpp>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -38,14 +48,20 @@ struct Geometry {
 };
 
 struct Entry {
-  memory::desc src, wei, dst;  // the layouts oneDNN chose
+  memory::desc src, wei, dst;  // the layouts the primitive runs on
   primitive prim;
+  std::string impl;            // oneDNN's implementation name, e.g. "jit:avx2"
+  bool nhwc;                   // activations used in place (no reorders)
+  bool refused = false;        // auto: the in-place path gave other numbers, so not used
 };
 
-// One engine, stream and primitive cache per thread: worker_threads call concurrently.
+enum Layout { AUTO = 0, BLOCKED = 1 };
+
+// One engine, stream, layout setting and primitive cache per thread: worker_threads call concurrently.
 struct ThreadState {
   engine eng{engine::kind::cpu, 0};
   stream strm{eng};
+  Layout layout = AUTO;
   std::unordered_map<std::string, std::shared_ptr<Entry>> cache;
 };
 thread_local std::unique_ptr<ThreadState> tls;
@@ -58,44 +74,40 @@ memory::dims srcDims(const Geometry& g) { return {g.n, g.ic, g.ih, g.iw}; }
 memory::dims weiDims(const Geometry& g) { return {g.oc, g.ic, g.kh, g.kw}; }
 memory::dims dstDims(const Geometry& g) { return {g.n, g.oc, g.oh, g.ow}; }
 
-std::shared_ptr<Entry> entryFor(Kind kind, const Geometry& g) {
+// A primitive for `kind` with activations in `act` (nhwc, or any: oneDNN's own choice) and
+// weights in any; the primitive itself is made only when `make` is set (a JIT compile).
+std::shared_ptr<Entry> describe(Kind kind, const Geometry& g, tag act, bool make) {
   ThreadState& st = state();
-  std::string key(reinterpret_cast<const char*>(&g), sizeof g);
-  key.push_back(static_cast<char>(kind));
-  auto it = st.cache.find(key);
-  if (it != st.cache.end()) return it->second;
   const memory::dims strides{g.sh, g.sw}, dil{g.dh - 1, g.dw - 1}, pl{g.pt, g.pl}, pr{g.pb, g.pr};
-  // format any: oneDNN picks its fastest (blocked) layouts; we reorder in and out.
-  const memory::desc src(srcDims(g), dt::f32, tag::any), wei(weiDims(g), dt::f32, tag::any), dst(dstDims(g), dt::f32, tag::any);
+  const memory::desc src(srcDims(g), dt::f32, act), wei(weiDims(g), dt::f32, tag::any), dst(dstDims(g), dt::f32, act);
   auto fd = convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, src, wei, dst, strides, dil, pl, pr);
   auto fpd = convolution_forward::primitive_desc(fd, st.eng);
   auto e = std::make_shared<Entry>();
+  e->nhwc = act == tag::nhwc;
   if (kind == FWD) {
-    e->src = fpd.src_desc(); e->wei = fpd.weights_desc(); e->dst = fpd.dst_desc();
-    e->prim = convolution_forward(fpd);
+    e->src = fpd.src_desc(); e->wei = fpd.weights_desc(); e->dst = fpd.dst_desc(); e->impl = fpd.impl_info_str();
+    if (make) e->prim = convolution_forward(fpd);
   } else if (kind == BWD_DATA) {
     auto bd = convolution_backward_data::desc(algorithm::convolution_direct, src, wei, dst, strides, dil, pl, pr);
     auto pd = convolution_backward_data::primitive_desc(bd, st.eng, fpd);
-    e->src = pd.diff_src_desc(); e->wei = pd.weights_desc(); e->dst = pd.diff_dst_desc();
-    e->prim = convolution_backward_data(pd);
+    e->src = pd.diff_src_desc(); e->wei = pd.weights_desc(); e->dst = pd.diff_dst_desc(); e->impl = pd.impl_info_str();
+    if (make) e->prim = convolution_backward_data(pd);
   } else {
     auto bw = convolution_backward_weights::desc(algorithm::convolution_direct, src, wei, dst, strides, dil, pl, pr);
     auto pd = convolution_backward_weights::primitive_desc(bw, st.eng, fpd);
-    e->src = pd.src_desc(); e->wei = pd.diff_weights_desc(); e->dst = pd.diff_dst_desc();
-    e->prim = convolution_backward_weights(pd);
+    e->src = pd.src_desc(); e->wei = pd.diff_weights_desc(); e->dst = pd.diff_dst_desc(); e->impl = pd.impl_info_str();
+    if (make) e->prim = convolution_backward_weights(pd);
   }
-  st.cache.emplace(key, e);
   return e;
 }
 
-// Run `kind` on user buffers in tfjs layouts (src NHWC, weights HWIO, dst NHWC).
-void run(Kind kind, const Geometry& g, float* srcPtr, float* weiPtr, float* dstPtr) {
+// Runs e on user buffers in tfjs layouts (src NHWC, weights HWIO, dst NHWC), reordering in and
+// out where e's layouts differ from those.
+void exec(const Entry& e, Kind kind, const Geometry& g, float* srcPtr, float* weiPtr, float* dstPtr) {
   ThreadState& st = state();
-  auto e = entryFor(kind, g);
   memory uSrc({srcDims(g), dt::f32, tag::nhwc}, st.eng, srcPtr);
   memory uWei({weiDims(g), dt::f32, tag::hwio}, st.eng, weiPtr);
   memory uDst({dstDims(g), dt::f32, tag::nhwc}, st.eng, dstPtr);
-  // Inputs are reordered in before, the output reordered out after.
   auto in = [&](memory& user, const memory::desc& want) {
     if (user.get_desc() == want) return user;
     memory m(want, st.eng);
@@ -104,19 +116,84 @@ void run(Kind kind, const Geometry& g, float* srcPtr, float* weiPtr, float* dstP
   };
   auto out = [&](memory& user, const memory::desc& want) { return user.get_desc() == want ? user : memory(want, st.eng); };
   if (kind == FWD) {
-    memory s = in(uSrc, e->src), w = in(uWei, e->wei), d = out(uDst, e->dst);
-    e->prim.execute(st.strm, {{DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, d}});
+    memory s = in(uSrc, e.src), w = in(uWei, e.wei), d = out(uDst, e.dst);
+    e.prim.execute(st.strm, {{DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, d}});
     if (d != uDst) reorder(d, uDst).execute(st.strm, d, uDst);
   } else if (kind == BWD_DATA) {
-    memory dd = in(uDst, e->dst), w = in(uWei, e->wei), ds = out(uSrc, e->src);
-    e->prim.execute(st.strm, {{DNNL_ARG_DIFF_DST, dd}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, ds}});
+    memory dd = in(uDst, e.dst), w = in(uWei, e.wei), ds = out(uSrc, e.src);
+    e.prim.execute(st.strm, {{DNNL_ARG_DIFF_DST, dd}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, ds}});
     if (ds != uSrc) reorder(ds, uSrc).execute(st.strm, ds, uSrc);
   } else {
-    memory s = in(uSrc, e->src), dd = in(uDst, e->dst), dw = out(uWei, e->wei);
-    e->prim.execute(st.strm, {{DNNL_ARG_SRC, s}, {DNNL_ARG_DIFF_DST, dd}, {DNNL_ARG_DIFF_WEIGHTS, dw}});
+    memory s = in(uSrc, e.src), dd = in(uDst, e.dst), dw = out(uWei, e.wei);
+    e.prim.execute(st.strm, {{DNNL_ARG_SRC, s}, {DNNL_ARG_DIFF_DST, dd}, {DNNL_ARG_DIFF_WEIGHTS, dw}});
     if (dw != uWei) reorder(dw, uWei).execute(st.strm, dw, uWei);
   }
   st.strm.wait();
+}
+
+// Whether two entries for the same pass give the same output on the same pseudo-random inputs, to
+// float rounding: |a - b| <= 1e-3 * (1 + max|a|). A wrong index (what this guards against, on CPUs
+// and geometries the tests never ran) is off by the size of the values themselves; a different
+// summation order by ~1e-6 of them. Once per geometry, with buffers of its real size.
+bool sameNumbers(const Entry& a, const Entry& b, Kind kind, const Geometry& g) {
+  const size_t nSrc = size_t(g.n) * g.ih * g.iw * g.ic, nWei = size_t(g.kh) * g.kw * g.ic * g.oc, nDst = size_t(g.n) * g.oh * g.ow * g.oc;
+  std::vector<float> src(nSrc), wei(nWei), dst(nDst);
+  uint32_t r = 12345;
+  auto fill = [&](std::vector<float>& v) {
+    for (float& x : v) {
+      r = r * 1664525u + 1013904223u;
+      x = float(r >> 8) / float(1u << 24) * 2.0f - 1.0f;
+    }
+  };
+  fill(src); fill(wei); fill(dst);
+  std::vector<float> src2(src), wei2(wei), dst2(dst);
+  exec(a, kind, g, src.data(), wei.data(), dst.data());
+  exec(b, kind, g, src2.data(), wei2.data(), dst2.data());
+  const std::vector<float>& x = kind == FWD ? dst : kind == BWD_DATA ? src : wei;
+  const std::vector<float>& y = kind == FWD ? dst2 : kind == BWD_DATA ? src2 : wei2;
+  float scale = 0;
+  for (float v : x) scale = std::max(scale, std::fabs(v));
+  const float tol = 1e-3f * (1 + scale);
+  for (size_t i = 0; i < x.size(); i++)
+    if (!(std::fabs(x[i] - y[i]) <= tol)) return false;
+  return true;
+}
+
+std::shared_ptr<Entry> entryFor(Kind kind, const Geometry& g) {
+  ThreadState& st = state();
+  std::string key(reinterpret_cast<const char*>(&g), sizeof g);
+  key.push_back(static_cast<char>(kind));
+  key.push_back(static_cast<char>(st.layout));
+  auto it = st.cache.find(key);
+  if (it != st.cache.end()) return it->second;
+  auto blocked = describe(kind, g, tag::any, true);
+  std::shared_ptr<Entry> e = blocked;
+  if (st.layout == AUTO) {
+    // NHWC in place when oneDNN has the same implementation for it (a slower family, gemm or ref,
+    // keeps the reorders) and it gives the blocked path's numbers on this CPU and geometry.
+    // Strided 1x1 convolutions always reorder: oneDNN 2.6.3's AVX2 backward-weights pass for them
+    // on NHWC gave wrong weights gradients for some inputs and not others (2-32 input channels),
+    // so no one-off check can clear it. They are a ResNet's projection shortcuts: a few % of a step.
+    const bool strided1x1 = g.kh == 1 && g.kw == 1 && (g.sh > 1 || g.sw > 1);
+    std::shared_ptr<Entry> plain;
+    try {
+      if (!strided1x1) plain = describe(kind, g, tag::nhwc, false);
+    } catch (const dnnl::error&) {
+      plain = nullptr;  // no implementation takes NHWC for this geometry
+    }
+    if (plain && plain->impl == blocked->impl) {
+      plain = describe(kind, g, tag::nhwc, true);
+      if (sameNumbers(*blocked, *plain, kind, g)) e = plain;
+      else blocked->refused = true;
+    }
+  }
+  st.cache.emplace(key, e);
+  return e;
+}
+
+// Run `kind` on user buffers in tfjs layouts (src NHWC, weights HWIO, dst NHWC).
+void run(Kind kind, const Geometry& g, float* srcPtr, float* weiPtr, float* dstPtr) {
+  exec(*entryFor(kind, g), kind, g, srcPtr, weiPtr, dstPtr);
 }
 
 napi_value throwError(napi_env env, const std::string& msg) {
@@ -419,6 +496,45 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+napi_value SetLayout(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  int32_t m = -1;
+  if (argc != 1 || napi_get_value_int32(env, argv[0], &m) != napi_ok || m < AUTO || m > BLOCKED)
+    return throwError(env, "mia_dnnl: setLayout(0 auto | 1 blocked)");
+  state().layout = static_cast<Layout>(m);
+  return nullptr;
+}
+
+// convLayout(p, kind): "<nhwc|blocked> <implementation>" for a geometry and kind (0 forward,
+// 1 backward data, 2 backward weights) under this thread's layout setting.
+napi_value ConvLayout(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  napi_typedarray_type type;
+  size_t plen, poff;
+  void* praw;
+  napi_value pbuf;
+  int32_t kind = -1;
+  if (argc != 2 || napi_get_typedarray_info(env, argv[0], &type, &plen, &praw, &pbuf, &poff) != napi_ok || type != napi_int32_array || plen != 17 ||
+      napi_get_value_int32(env, argv[1], &kind) != napi_ok || kind < FWD || kind > BWD_WEIGHTS)
+    return throwError(env, "mia_dnnl: convLayout(params Int32Array of 17, kind 0-2)");
+  Geometry g;
+  std::memcpy(&g, praw, sizeof g);
+  std::string s;
+  try {
+    auto e = entryFor(static_cast<Kind>(kind), g);
+    s = std::string(e->nhwc ? "nhwc " : "blocked ") + e->impl + (e->refused ? " (nhwc differed)" : "");
+  } catch (const dnnl::error& err) {
+    return throwError(env, std::string("mia_dnnl: oneDNN: ") + err.what());
+  }
+  napi_value out;
+  napi_create_string_utf8(env, s.c_str(), s.size(), &out);
+  return out;
+}
+
 napi_value Version(napi_env env, napi_callback_info) {
   const dnnl_version_t* v = dnnl_version();
   const char* isa = "sse41";
@@ -448,6 +564,8 @@ NAPI_MODULE_INIT() {
       {"bnBackward", nullptr, BnBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamStep", nullptr, AdamStep, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setLayout", nullptr, SetLayout, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"convLayout", nullptr, ConvLayout, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"version", nullptr, Version, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof *props, props);

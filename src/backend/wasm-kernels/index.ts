@@ -21,7 +21,7 @@ import { sumConfig } from "./sum";
 
 import { nativeLoops } from "./native";
 
-export { nativeCounts, nativeLoops, nativeStatus, useNative } from "./native";
+export { convLayoutOf, convLayoutSetting, nativeCounts, nativeLoops, nativeStatus, setConvLayout, useNative, CONV_LAYOUTS, type ConvLayout } from "./native";
 export { runBatchNormStats } from "./batch_norm_stats";
 export { runBatchNormGrad } from "./batch_norm_grad";
 export { runAdam } from "./adam";

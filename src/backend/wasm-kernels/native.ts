@@ -27,7 +27,28 @@ interface Addon {
   bnBackward(x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array, eps: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
   adamStep(value: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, newValue: Float32Array, newM: Float32Array, newV: Float32Array, k: Float32Array): void;
   setThreads(n: number): void;
+  setLayout(mode: number): void;
+  convLayout(p: Int32Array, kind: number): string;
   version(): string;
+}
+
+/**
+ * Where the convolutions keep activations (MIA_DNNL_LAYOUT): "auto" (the default) runs them on
+ * tfjs' NHWC buffers in place where oneDNN has the same kernel for NHWC as for the blocked layout
+ * it prefers and, checked once per geometry and thread on this CPU, that kernel gives the blocked
+ * path's numbers; strided 1x1 convolutions (a ResNet's projection shortcuts) always reorder, as
+ * oneDNN 2.6.3's AVX2 backward-weights pass for them on NHWC is wrong for some inputs and
+ * geometries (test/wasm-kernels.test.ts found it); "blocked" always reorders to oneDNN's layout and back (the addon
+ * before 2026-12-08). Results agree to float rounding; only the speed differs.
+ */
+export const CONV_LAYOUTS = ["auto", "blocked"] as const;
+export type ConvLayout = (typeof CONV_LAYOUTS)[number];
+
+/** The layout setting MIA_DNNL_LAYOUT names (unset or empty: auto); a clear error for anything else. */
+export function convLayoutSetting(env: NodeJS.ProcessEnv = process.env): ConvLayout {
+  const raw = env.MIA_DNNL_LAYOUT?.trim() || "auto";
+  if (!(CONV_LAYOUTS as readonly string[]).includes(raw)) throw new Error(`MIA_DNNL_LAYOUT='${env.MIA_DNNL_LAYOUT}' is not a layout: use auto (the default) or blocked`);
+  return raw as ConvLayout;
 }
 
 /** Where `make setup` builds the addon (MIA_NATIVE_PATH overrides). */
@@ -52,12 +73,17 @@ export function loadAddon(): Addon | null {
     return null;
   }
   const file = addonPath(env);
+  // A misspelt setting is an error here, not a quiet fall-back to XNNPACK.
+  const layout = convLayoutSetting(env);
+  // One OpenMP thread per pool worker (the pool already uses every core); all cores on the main thread.
+  const threads = env.MIA_NATIVE_THREADS ? Number(env.MIA_NATIVE_THREADS) : isMainThread ? os.availableParallelism() : 1;
+  checkWhole(threads, "MIA_NATIVE_THREADS", 1, `'${env.MIA_NATIVE_THREADS}'`);
   try {
     const addon = require(file) as Addon;
-    // One OpenMP thread per pool worker (the pool already uses every core); all cores on the main thread.
-    const threads = env.MIA_NATIVE_THREADS ? Number(env.MIA_NATIVE_THREADS) : isMainThread ? os.availableParallelism() : 1;
-    checkWhole(threads, "MIA_NATIVE_THREADS", 1, `'${env.MIA_NATIVE_THREADS}'`);
     addon.setThreads(threads);
+    // An addon built before setLayout existed (make setup rebuilds it when its source is newer).
+    if (typeof addon.setLayout !== "function") throw new Error("built from an older source: run make setup to rebuild it");
+    addon.setLayout(CONV_LAYOUTS.indexOf(layout));
     state = { addon, reason: `oneDNN ${addon.version()}` };
   } catch (err) {
     const msg = err instanceof Error ? err.message.split("\n")[0] : String(err);
@@ -137,6 +163,28 @@ export function requireNativeLoops(kernel: string, inputs: Record<string, tf.Ten
   const other = Object.entries(inputs).filter(([, t]) => t.dtype !== "float32");
   if (other.length > 0) throw new Error(`${kernel}: every input must be float32, got ${other.map(([k, t]) => `${k} ${t.dtype}`).join(", ")}`);
   return native;
+}
+
+/**
+ * Sets this thread's convolution layout (tests and benchmarks; MIA_DNNL_LAYOUT sets it at load).
+ * Returns false when the addon is unavailable.
+ */
+export function setConvLayout(layout: ConvLayout): boolean {
+  const addon = loadAddon();
+  if (addon === null) return false;
+  addon.setLayout(CONV_LAYOUTS.indexOf(layout));
+  return true;
+}
+
+/**
+ * What a convolution pass of this geometry runs on in this thread: "nhwc jit:avx2" (in place),
+ * "blocked jit:avx2", or "blocked jit_1x1:avx2 (nhwc differed)" where auto's check refused the
+ * in-place path; null without the addon.
+ */
+export function convLayoutOf(op: NativeOp, info: tf.backend_util.Conv2DInfo): string | null {
+  const addon = loadAddon();
+  if (addon === null) return null;
+  return addon.convLayout(geometry(info), ["forward", "backwardData", "backwardWeights"].indexOf(op));
 }
 
 /** Calls into the addon in this thread so far, and convolutions oneDNN declined (tests, benchmarks). */
