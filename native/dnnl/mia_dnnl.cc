@@ -5,11 +5,11 @@
 // them: each function takes Float32Array views on the wasm heap (no copies) in tfjs' layouts,
 // activations NHWC and filters HWIO. Layout "auto" (the default) keeps activations NHWC, in
 // place, where oneDNN runs the same kernel on NHWC as on the blocked layout it would pick itself
-// and, checked once per geometry on this CPU, gets the same numbers: the reorders in and out of
-// nChw8c cost a quarter of a ResNet-20 step's convolution time on a 2-core AVX2 EPYC (2026-12-08),
-// and oneDNN 2.6.3's jit_1x1:avx2 backward-weights pass on NHWC is wrong for some strided 1x1
-// geometries and inputs (found by test/wasm-kernels.test.ts), so strided 1x1 convolutions always
-// reorder. Otherwise, or with setLayout(1), activations are reordered to oneDNN's layout and back.
+// and that kernel, checked once per geometry (any batch size) on this CPU, gets the same numbers.
+// The reorders in and out of nChw8c cost a quarter of a one-thread ResNet-20 step's convolution
+// time on a 2-core AVX2 EPYC (2026-12-08). oneDNN 2.6.3's jit_1x1:avx2 backward-weights pass on
+// NHWC is wrong for some strided 1x1 geometries and inputs (found by test/wasm-kernels.test.ts), so
+// strided 1x1 convolutions always reorder, as does everything with setLayout(1).
 //
 // JS calls: forward(x, w, y, p), backwardData(dy, w, dx, p), backwardWeights(x, dy, dw, p),
 // where p = Int32Array [N, IH, IW, IC, OH, OW, OC, KH, KW, SH, SW, DH, DW, PT, PL, PB, PR]
@@ -63,6 +63,8 @@ struct ThreadState {
   stream strm{eng};
   Layout layout = AUTO;
   std::unordered_map<std::string, std::shared_ptr<Entry>> cache;
+  // auto's verdict per geometry (batch size left out) and pass: NHWC gave the blocked numbers.
+  std::unordered_map<std::string, bool> checked;
 };
 thread_local std::unique_ptr<ThreadState> tls;
 ThreadState& state() {
@@ -166,27 +168,42 @@ std::shared_ptr<Entry> entryFor(Kind kind, const Geometry& g) {
   key.push_back(static_cast<char>(st.layout));
   auto it = st.cache.find(key);
   if (it != st.cache.end()) return it->second;
-  auto blocked = describe(kind, g, tag::any, true);
-  std::shared_ptr<Entry> e = blocked;
-  if (st.layout == AUTO) {
-    // NHWC in place when oneDNN has the same implementation for it (a slower family, gemm or ref,
-    // keeps the reorders) and it gives the blocked path's numbers on this CPU and geometry.
-    // Strided 1x1 convolutions always reorder: oneDNN 2.6.3's AVX2 backward-weights pass for them
-    // on NHWC gave wrong weights gradients for some inputs and not others (2-32 input channels),
-    // so no one-off check can clear it. They are a ResNet's projection shortcuts: a few % of a step.
-    const bool strided1x1 = g.kh == 1 && g.kw == 1 && (g.sh > 1 || g.sw > 1);
-    std::shared_ptr<Entry> plain;
+  // Strided 1x1 convolutions always reorder: oneDNN 2.6.3's AVX2 backward-weights pass for them
+  // on NHWC gave wrong weight gradients for some inputs and not others (1-4 input channels), so
+  // no one-off check can clear it. They are a ResNet's projection shortcuts: a few % of a step.
+  const bool strided1x1 = g.kh == 1 && g.kw == 1 && (g.sh > 1 || g.sw > 1);
+  std::shared_ptr<Entry> e;
+  if (st.layout == AUTO && !strided1x1) {
+    // NHWC in place when oneDNN has the same implementation for it as for its own layout (a
+    // slower family, gemm or ref, keeps the reorders) and that implementation gave the blocked
+    // path's numbers on this CPU for this geometry at some batch size. The numeric check runs
+    // once per geometry, not per batch size: an attack sweep's shrinking batches would otherwise
+    // repeat it (~0.3 s for a ResNet-20 layer set at batch 64, a training step's worth).
+    Geometry anyBatch = g;
+    anyBatch.n = 0;
+    std::string vkey(reinterpret_cast<const char*>(&anyBatch), sizeof anyBatch);
+    vkey.push_back(static_cast<char>(kind));
+    std::shared_ptr<Entry> plain, blocked;
     try {
-      if (!strided1x1) plain = describe(kind, g, tag::nhwc, false);
+      plain = describe(kind, g, tag::nhwc, false);
     } catch (const dnnl::error&) {
       plain = nullptr;  // no implementation takes NHWC for this geometry
     }
+    blocked = describe(kind, g, tag::any, false);
     if (plain && plain->impl == blocked->impl) {
-      plain = describe(kind, g, tag::nhwc, true);
-      if (sameNumbers(*blocked, *plain, kind, g)) e = plain;
-      else blocked->refused = true;
+      auto v = st.checked.find(vkey);
+      if (v == st.checked.end()) {
+        blocked = describe(kind, g, tag::any, true);
+        plain = describe(kind, g, tag::nhwc, true);
+        v = st.checked.emplace(vkey, sameNumbers(*blocked, *plain, kind, g)).first;
+        e = v->second ? plain : blocked;
+      } else {
+        e = describe(kind, g, v->second ? tag::nhwc : tag::any, true);
+      }
+      e->refused = !v->second;
     }
   }
+  if (!e) e = describe(kind, g, tag::any, true);
   st.cache.emplace(key, e);
   return e;
 }
