@@ -58,6 +58,8 @@ const CONV_ENGINES: readonly { name: string; on: boolean; layout?: ConvLayout }[
   ...CONV_LAYOUTS.map((layout) => ({ name: `oneDNN addon, layout ${layout}`, on: true, layout })),
 ];
 
+const CONV_OPS = ["forward", "backwardData", "backwardWeights"] as const;
+
 /** Skip the oneDNN pass only where it cannot be built (no libdnnl-dev); where it can, missing is a failure. */
 function skipNative(t: { skip(msg: string): void }): boolean {
   const status = nativeStatus();
@@ -137,8 +139,6 @@ test("MIA_DNNL_LAYOUT: auto when unset, both names accepted, anything else refus
   for (const l of CONV_LAYOUTS) assert.equal(convLayoutSetting({ MIA_DNNL_LAYOUT: ` ${l} ` }), l);
   assert.throws(() => convLayoutSetting({ MIA_DNNL_LAYOUT: "nchw" }), /MIA_DNNL_LAYOUT='nchw' is not a layout: use auto \(the default\) or blocked/);
 });
-
-const CONV_OPS = ["forward", "backwardData", "backwardWeights"] as const;
 
 /** y, dx and dW of one convolution with a fixed dy, on wasm. */
 function convPasses(x: tf.Tensor4D, f: tf.Tensor4D, stride: number, pad: "same" | "valid"): Float32Array[] {

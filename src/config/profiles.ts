@@ -312,10 +312,10 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
     name: "cpu-long",
     description: "cpu with the schedules its gates need: CIFAR-10 180 epochs (its reference's length), others 40; many hours on 2 cores",
     // CIFAR-10 trains as long as its reference did: He et al.'s 91.25% took 64k iterations of batch
-    // 128, 182 epochs of 45,000 images (a step schedule; cosine is at least as good at equal length).
+    // 128, 182 epochs of 45,000 images (on a step schedule; ours is cosine).
     // Our own curve cannot pick a shorter length with any confidence: 3, 5, 15 and 30 epochs gave
     // 67.4%, 76.0%, 84.3%, 86.8%, and the gain per doubling of epochs fell from 5.2 points (5 -> 15)
-    // to 2.5 (15 -> 30); if it halves again, 60 epochs give ~88% and the curve flattens below 90%.
+    // to 2.5 (15 -> 30); if it kept halving, the curve would level off near 89%.
     // 180 epochs: ~12.5 h on the 2-core EPYC (249 s per epoch at 64 px), ~7 h on the Xeon;
     // whether they reach 90% here is not measured. (50 until 2026-12-08.)
     // Not the input: plain resnet20 at the native 32x32, 30 epochs of this recipe, gave 86.1%

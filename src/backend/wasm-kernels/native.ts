@@ -33,13 +33,13 @@ interface Addon {
 }
 
 /**
- * Where the convolutions keep activations (MIA_DNNL_LAYOUT): "auto" (the default) runs them on
+ * Where the convolutions keep activations (MIA_DNNL_LAYOUT). "auto" (the default) runs them on
  * tfjs' NHWC buffers in place where oneDNN has the same kernel for NHWC as for the blocked layout
- * it prefers and, checked once per geometry and thread on this CPU, that kernel gives the blocked
- * path's numbers; strided 1x1 convolutions (a ResNet's projection shortcuts) always reorder, as
- * oneDNN 2.6.3's AVX2 backward-weights pass for them on NHWC is wrong for some inputs and
- * geometries (test/wasm-kernels.test.ts found it); "blocked" always reorders to oneDNN's layout and back (the addon
- * before 2026-12-08). Results agree to float rounding; only the speed differs.
+ * it prefers and that kernel, checked once per geometry (whatever the batch size) and thread on
+ * this CPU, gives the blocked path's numbers. Strided 1x1 convolutions (a ResNet's projection
+ * shortcuts) always reorder: oneDNN 2.6.3's AVX2 backward-weights pass for them on NHWC is wrong
+ * for some geometries and inputs (test/wasm-kernels.test.ts found it). "blocked" always reorders
+ * to oneDNN's layout and back (the addon before 2026-12-08). Results agree to float rounding.
  */
 export const CONV_LAYOUTS = ["auto", "blocked"] as const;
 export type ConvLayout = (typeof CONV_LAYOUTS)[number];
