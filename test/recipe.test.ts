@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { tf, initBackend } from "../src/backend";
 import { PROFILES, type Profile } from "../src/config";
 import { buildModel } from "../src/models";
-import { addWeightDecay, augmentBatch, CROP_FLIP_AUGMENT, decays, PAPER_AUGMENT, trainSettings } from "../src/train";
+import { addWeightDecay, augmentBatch, augmentMatrices, CROP_FLIP_AUGMENT, decays, PAPER_AUGMENT, trainSettings, transformBatch } from "../src/train";
+import { rng } from "../src/data/split";
 
 before(async () => {
   await initBackend();
@@ -45,6 +46,31 @@ test("early stopping: a cosine schedule runs to its end; the profile's patience 
   assert.throws(() => trainSettings("cxr", profile, { patience: 1.5 }), /patience must be a whole number >= 0, got 1.5/, "a bad value is refused as such, before the schedule rule");
   // Every profile's own recipes are valid under the rule (none sets a patience on a cosine schedule).
   for (const p of Object.values(PROFILES)) for (const t of [...p.tasks.medical, ...p.tasks.natural, ...p.tasks.multiclass]) assert.equal(trainSettings(t, p).patience, 0, `${p.name}/${t}`);
+});
+
+test("crop-flip augmentation's index copy gives tf.image.transform's numbers exactly (zero and edge fill, 1 and 3 channels, values outside [0, 1] clipped)", async () => {
+  // On wasm, the backend training runs on. tfjs-backend-cpu 4.22's Transform is no reference for
+  // batches: with constant fill it returned zeros for every image after the first (seen 2026-12-08).
+  for (const backend of ["wasm"]) {
+    await tf.setBackend(backend);
+    for (const [n, side, ch] of [[6, 32, 3], [5, 64, 1], [4, 9, 2]]) {
+      const r = rng(side + ch);
+      // Mostly in [0, 1], a few values outside it, as a clip has to handle.
+      const vals = Float32Array.from({ length: n * side * side * ch }, () => r() * 1.2 - 0.1);
+      for (const config of [CROP_FLIP_AUGMENT, { ...CROP_FLIP_AUGMENT, fill: "nearest" as const }, { ...CROP_FLIP_AUGMENT, shift: 0.3 }])
+        for (const seed of [1, 2, 3, 4]) {
+          const x = tf.tensor4d(vals, [n, side, side, ch]);
+          const fast = augmentBatch(x, config, seed);
+          const general = transformBatch(x, augmentMatrices(n, side, side, config, rng(seed)), config.fill ?? "nearest");
+          const [a, b] = [await fast.data(), await general.data()];
+          tf.dispose([x, fast, general]);
+          const label = `${backend} ${n}x${side}x${side}x${ch} fill ${config.fill} shift ${config.shift} seed ${seed}`;
+          assert.equal(a.length, b.length, label);
+          for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) assert.fail(`${label}: [${i}] ${a[i]} vs ${b[i]}`);
+        }
+    }
+  }
+  await initBackend();
 });
 
 test("crop-flip augmentation: every image is the original shifted by whole pixels (zeros shifted in), maybe flipped", async () => {
