@@ -73,6 +73,26 @@ test("crop-flip augmentation's index copy gives tf.image.transform's numbers exa
   await initBackend();
 });
 
+test("the general augmentation path gives the same images on the cpu backend as on wasm, batch after batch", async () => {
+  const n = 4;
+  const side = 12;
+  const r = rng(11);
+  const vals = Float32Array.from({ length: n * side * side * 2 }, () => r());
+  const out: Record<string, Float32Array> = {};
+  for (const config of [PAPER_AUGMENT, CROP_FLIP_AUGMENT]) {
+    const m = augmentMatrices(n, side, side, config, rng(5));
+    for (const backend of ["cpu", "wasm"]) {
+      await tf.setBackend(backend);
+      const x = tf.tensor4d(vals, [n, side, side, 2]);
+      const y = transformBatch(x, m, config.fill ?? "nearest");
+      out[backend] = (await y.data()) as Float32Array;
+      tf.dispose([x, y]);
+    }
+    for (let i = 0; i < out.cpu.length; i++) if (!(Math.abs(out.cpu[i] - out.wasm[i]) <= 1e-5)) assert.fail(`${config.rotation ? "paper" : "crop-flip"} [${i}] (image ${Math.floor(i / (side * side * 2))}): cpu ${out.cpu[i]} vs wasm ${out.wasm[i]}`);
+  }
+  await initBackend();
+});
+
 test("crop-flip augmentation: every image is the original shifted by whole pixels (zeros shifted in), maybe flipped", async () => {
   const n = 12;
   const side = 16;

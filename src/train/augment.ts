@@ -70,9 +70,18 @@ export function augmentBatch(x: tf.Tensor4D, config: AugmentConfig, seed: number
   return (isCropFlip(config) && cropFlipBatch(x, m, config.fill ?? "nearest")) || transformBatch(x, m, config.fill ?? "nearest");
 }
 
-/** The general path: tf.image.transform with augmentMatrices' rows (bilinear), clipped to [0, 1]. */
+/**
+ * The general path: tf.image.transform with augmentMatrices' rows (bilinear), clipped to [0, 1].
+ * On the cpu backend one image at a time: tfjs-backend-cpu 4.22's Transform gets every image after
+ * the first in a batch wrong (zeros with constant fill; test/recipe.test.ts holds it to wasm's).
+ */
 export function transformBatch(x: tf.Tensor4D, matrices: Float32Array, fill: "nearest" | "constant"): tf.Tensor4D {
-  return tf.tidy(() => tf.clipByValue(tf.image.transform(x, tf.tensor2d(matrices, [x.shape[0], 8]), "bilinear", fill), 0, 1) as tf.Tensor4D);
+  const n = x.shape[0];
+  return tf.tidy(() => {
+    const one = (xi: tf.Tensor4D, m: Float32Array) => tf.image.transform(xi, tf.tensor2d(m, [xi.shape[0], 8]), "bilinear", fill);
+    const out = tf.getBackend() === "cpu" && n > 1 ? tf.concat(tf.split(x, n).map((xi, i) => one(xi as tf.Tensor4D, matrices.subarray(i * 8, i * 8 + 8)))) : one(x, matrices);
+    return tf.clipByValue(out, 0, 1) as tf.Tensor4D;
+  });
 }
 
 /** Whole-pixel shifts and flips only (CIFAR's crop-flip): every output pixel is one input pixel. */
