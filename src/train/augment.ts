@@ -67,7 +67,10 @@ export function augmentMatrices(n: number, height: number, width: number, c: Aug
 export function augmentBatch(x: tf.Tensor4D, config: AugmentConfig, seed: number | (() => number)): tf.Tensor4D {
   const [n, h, w] = x.shape;
   const m = augmentMatrices(n, h, w, config, typeof seed === "number" ? rng(seed) : seed);
-  return (isCropFlip(config) && cropFlipBatch(x, m, config.fill ?? "nearest")) || transformBatch(x, m, config.fill ?? "nearest");
+  // The index copy reads the batch synchronously: only where tensors live in CPU memory (webgpu
+  // reads are asynchronous in Node).
+  const syncReads = tf.getBackend() === "wasm" || tf.getBackend() === "cpu";
+  return (syncReads && isCropFlip(config) && cropFlipBatch(x, m, config.fill ?? "nearest")) || transformBatch(x, m, config.fill ?? "nearest");
 }
 
 /**
