@@ -76,6 +76,21 @@ memory::dims srcDims(const Geometry& g) { return {g.n, g.ic, g.ih, g.iw}; }
 memory::dims weiDims(const Geometry& g) { return {g.oc, g.ic, g.kh, g.kw}; }
 memory::dims dstDims(const Geometry& g) { return {g.n, g.oc, g.oh, g.ow}; }
 
+// Elements in each buffer of a geometry.
+struct Sizes {
+  size_t src, wei, dst;
+};
+Sizes sizesOf(const Geometry& g) {
+  return {size_t(g.n) * g.ih * g.iw * g.ic, size_t(g.kh) * g.kw * g.ic * g.oc, size_t(g.n) * g.oh * g.ow * g.oc};
+}
+
+// A cache key: the geometry's bytes and the pass.
+std::string keyOf(const Geometry& g, Kind kind) {
+  std::string key(reinterpret_cast<const char*>(&g), sizeof g);
+  key.push_back(static_cast<char>(kind));
+  return key;
+}
+
 // A primitive for `kind` with activations in `act` (nhwc, or any: oneDNN's own choice) and
 // weights in any; the primitive itself is made only when `make` is set (a JIT compile).
 std::shared_ptr<Entry> describe(Kind kind, const Geometry& g, tag act, bool make) {
@@ -138,8 +153,8 @@ void exec(const Entry& e, Kind kind, const Geometry& g, float* srcPtr, float* we
 // and geometries the tests never ran) is off by the size of the values themselves; a different
 // summation order by ~1e-6 of them. Once per geometry, with buffers of its real size.
 bool sameNumbers(const Entry& a, const Entry& b, Kind kind, const Geometry& g) {
-  const size_t nSrc = size_t(g.n) * g.ih * g.iw * g.ic, nWei = size_t(g.kh) * g.kw * g.ic * g.oc, nDst = size_t(g.n) * g.oh * g.ow * g.oc;
-  std::vector<float> src(nSrc), wei(nWei), dst(nDst);
+  const Sizes n = sizesOf(g);
+  std::vector<float> src(n.src), wei(n.wei), dst(n.dst);
   uint32_t r = 12345;
   auto fill = [&](std::vector<float>& v) {
     for (float& x : v) {
@@ -163,8 +178,7 @@ bool sameNumbers(const Entry& a, const Entry& b, Kind kind, const Geometry& g) {
 
 std::shared_ptr<Entry> entryFor(Kind kind, const Geometry& g) {
   ThreadState& st = state();
-  std::string key(reinterpret_cast<const char*>(&g), sizeof g);
-  key.push_back(static_cast<char>(kind));
+  std::string key = keyOf(g, kind);
   key.push_back(static_cast<char>(st.layout));
   auto it = st.cache.find(key);
   if (it != st.cache.end()) return it->second;
@@ -181,8 +195,7 @@ std::shared_ptr<Entry> entryFor(Kind kind, const Geometry& g) {
     // repeat it (~0.3 s for a ResNet-20 layer set at batch 64, a training step's worth).
     Geometry anyBatch = g;
     anyBatch.n = 0;
-    std::string vkey(reinterpret_cast<const char*>(&anyBatch), sizeof anyBatch);
-    vkey.push_back(static_cast<char>(kind));
+    const std::string vkey = keyOf(anyBatch, kind);
     std::shared_ptr<Entry> plain, blocked;
     try {
       plain = describe(kind, g, tag::nhwc, false);
@@ -229,6 +242,17 @@ bool floats(napi_env env, napi_value v, float** data, size_t* length) {
   return true;
 }
 
+// The geometry vector p (an Int32Array of 17) into g; false when v is not one.
+bool geometryArg(napi_env env, napi_value v, Geometry* g) {
+  napi_typedarray_type type;
+  size_t length, offset;
+  void* raw;
+  napi_value buf;
+  if (napi_get_typedarray_info(env, v, &type, &length, &raw, &buf, &offset) != napi_ok || type != napi_int32_array || length != 17) return false;
+  std::memcpy(g, raw, sizeof *g);
+  return true;
+}
+
 // args: a, b, c (Float32Array), p (Int32Array of 17): the buffers in the order the kind names them.
 napi_value conv(napi_env env, napi_callback_info info, Kind kind) {
   size_t argc = 4;
@@ -239,23 +263,16 @@ napi_value conv(napi_env env, napi_callback_info info, Kind kind) {
   size_t len[3];
   for (int i = 0; i < 3; i++)
     if (!floats(env, argv[i], &buf[i], &len[i])) return throwError(env, "mia_dnnl: arguments 1-3 must be Float32Arrays");
-  napi_typedarray_type type;
-  size_t plen;
-  void* praw;
-  napi_value pbuf;
-  size_t poff;
-  if (napi_get_typedarray_info(env, argv[3], &type, &plen, &praw, &pbuf, &poff) != napi_ok || type != napi_int32_array || plen != 17)
-    return throwError(env, "mia_dnnl: params must be an Int32Array of 17");
   Geometry g;
-  std::memcpy(&g, praw, sizeof g);
-  const size_t nSrc = size_t(g.n) * g.ih * g.iw * g.ic, nWei = size_t(g.kh) * g.kw * g.ic * g.oc, nDst = size_t(g.n) * g.oh * g.ow * g.oc;
+  if (!geometryArg(env, argv[3], &g)) return throwError(env, "mia_dnnl: params must be an Int32Array of 17");
+  const Sizes n = sizesOf(g);
   // Buffer order per kind: FWD (x, w, y), BWD_DATA (dy, w, dx), BWD_WEIGHTS (x, dy, dw).
   float *src, *wei, *dst;
   size_t lSrc, lWei, lDst;
   if (kind == FWD) { src = buf[0]; lSrc = len[0]; wei = buf[1]; lWei = len[1]; dst = buf[2]; lDst = len[2]; }
   else if (kind == BWD_DATA) { dst = buf[0]; lDst = len[0]; wei = buf[1]; lWei = len[1]; src = buf[2]; lSrc = len[2]; }
   else { src = buf[0]; lSrc = len[0]; dst = buf[1]; lDst = len[1]; wei = buf[2]; lWei = len[2]; }
-  if (lSrc != nSrc || lWei != nWei || lDst != nDst) return throwError(env, "mia_dnnl: buffer sizes do not match the geometry");
+  if (lSrc != n.src || lWei != n.wei || lDst != n.dst) return throwError(env, "mia_dnnl: buffer sizes do not match the geometry");
   try {
     run(kind, g, src, wei, dst);
   } catch (const dnnl::error& e) {
@@ -530,16 +547,10 @@ napi_value ConvLayout(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  napi_typedarray_type type;
-  size_t plen, poff;
-  void* praw;
-  napi_value pbuf;
-  int32_t kind = -1;
-  if (argc != 2 || napi_get_typedarray_info(env, argv[0], &type, &plen, &praw, &pbuf, &poff) != napi_ok || type != napi_int32_array || plen != 17 ||
-      napi_get_value_int32(env, argv[1], &kind) != napi_ok || kind < FWD || kind > BWD_WEIGHTS)
-    return throwError(env, "mia_dnnl: convLayout(params Int32Array of 17, kind 0-2)");
   Geometry g;
-  std::memcpy(&g, praw, sizeof g);
+  int32_t kind = -1;
+  if (argc != 2 || !geometryArg(env, argv[0], &g) || napi_get_value_int32(env, argv[1], &kind) != napi_ok || kind < FWD || kind > BWD_WEIGHTS)
+    return throwError(env, "mia_dnnl: convLayout(params Int32Array of 17, kind 0-2)");
   std::string s;
   try {
     auto e = entryFor(static_cast<Kind>(kind), g);
